@@ -1,0 +1,118 @@
+"""Ingest: the one way events get into the store (used by the Python API, HTTP and the CLI).
+
+It validates everything a client can get wrong, appends the batch atomically, then sends a wake-up
+(only the athlete id) so the projector catches up. A rejected batch stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from engine.clock import Clock, SystemClock
+from engine.store.base import AppendResult, EventStore
+from events import InvalidEvent, NewEvent
+from events.codec import decode_batch, validate
+from events.vocabulary import AthleteEnrolled, EntryAmended, EntryRetracted, event_type
+
+ATHLETE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+MAX_FUTURE_SKEW = dt.timedelta(minutes=5)
+
+Wake = Callable[[str], None]
+
+
+def check_athlete_id(athlete_id: str) -> str:
+    if not isinstance(athlete_id, str) or not ATHLETE_ID.match(athlete_id):
+        raise InvalidEvent(
+            "athlete id must be 1-64 characters of letters, digits, '_' or '-'", "athlete_id"
+        )
+    return athlete_id
+
+
+class Ingestor:
+    """Validates and appends one athlete's events; wakes the pipeline after each commit."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Clock | None = None,
+        wake: Wake | None = None,
+        max_future_skew: dt.timedelta = MAX_FUTURE_SKEW,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.wake = wake or (lambda athlete_id: None)
+        self.max_future_skew = max_future_skew
+
+    def append(
+        self,
+        athlete_id: str,
+        events: Iterable[NewEvent | dict[str, Any]],
+        expected_version: int | None = None,
+    ) -> AppendResult:
+        """Append Python objects (NewEvent or dicts shaped like the JSON API)."""
+        return self._append(athlete_id, validate(events), expected_version)
+
+    def append_json(
+        self, athlete_id: str, raw: bytes | str, expected_version: int | None = None
+    ) -> AppendResult:
+        """Append a JSON array of events, as the HTTP API and files deliver them."""
+        return self._append(athlete_id, decode_batch(raw), expected_version)
+
+    def _append(
+        self, athlete_id: str, batch: list[NewEvent], expected_version: int | None
+    ) -> AppendResult:
+        check_athlete_id(athlete_id)
+        if expected_version is not None and (not isinstance(expected_version, int) or expected_version < 0):
+            raise InvalidEvent("expected_version must be an integer >= 0", "expected_version")
+        latest = self.clock.now() + self.max_future_skew
+        for index, event in enumerate(batch):
+            if event.occurred_at > latest:
+                raise InvalidEvent(
+                    f"occurred_at {event.occurred_at.isoformat()} is in the future "
+                    f"(more than {self.max_future_skew} ahead of the server clock)",
+                    f"$[{index}].occurred_at",
+                )
+        self._check_stream_rules(athlete_id, batch)
+        result = self.store.append(athlete_id, batch, expected_version)
+        self.wake(athlete_id)
+        return result
+
+    def _check_stream_rules(self, athlete_id: str, batch: list[NewEvent]) -> None:
+        """Rules that need the stream: enrolment first; corrections point at this athlete's log."""
+        needs_enrolment = not isinstance(batch[0].data, AthleteEnrolled)
+        has_correction = any(isinstance(e.data, (EntryAmended, EntryRetracted)) for e in batch)
+        if not (needs_enrolment or has_correction):
+            return
+        if needs_enrolment and self.store.stream_version(athlete_id) == 0:
+            raise InvalidEvent(
+                f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
+                "$[0].data.type",
+            )
+        in_batch = {e.event_id: e for e in batch if e.event_id is not None}
+        for index, event in enumerate(batch):
+            if not isinstance(event.data, (EntryAmended, EntryRetracted)):
+                continue
+            path = f"$[{index}].data.target_event_id"
+            target_id = event.data.target_event_id
+            target = in_batch.get(target_id)
+            if target is not None:
+                target_data, target_stream = target.data, athlete_id
+            else:
+                stored = self.store.get_event(target_id)
+                if stored is None:
+                    raise InvalidEvent(f"no stored event has id {target_id}", path)
+                target_data, target_stream = stored.data, stored.stream
+            if target_stream != athlete_id:
+                raise InvalidEvent(f"event {target_id} belongs to another athlete", path)
+            if isinstance(event.data, EntryAmended) and event_type(target_data) != event_type(
+                event.data.replacement
+            ):
+                raise InvalidEvent(
+                    f"an amendment must keep the type: target is {event_type(target_data)}, "
+                    f"replacement is {event_type(event.data.replacement)}",
+                    f"$[{index}].data.replacement.type",
+                )

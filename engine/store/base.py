@@ -1,0 +1,100 @@
+"""The event store contract, shared by every backend (SQLite now, PostgreSQL later)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import msgspec
+
+from events import Envelope, NewEvent
+
+
+class StoreError(Exception):
+    """Base of the store's refusals. Nothing was written when one is raised."""
+
+
+class VersionConflict(StoreError):
+    """The stream is not at the version the caller expected."""
+
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        self.stream, self.expected, self.actual = stream, expected, actual
+        super().__init__(
+            f"stream {stream!r} is at version {actual}, the append expected version {expected}"
+        )
+
+
+class IdempotencyConflict(StoreError):
+    """An event id is already stored with a different stream, time or payload."""
+
+    def __init__(self, event_id: uuid.UUID, detail: str) -> None:
+        self.event_id = event_id
+        super().__init__(f"event_id {event_id} is already stored {detail}")
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    """Where one appended event landed."""
+
+    event_id: uuid.UUID
+    version: int
+    position: int
+
+
+class AppendResult(msgspec.Struct, frozen=True):
+    stream: str
+    events: list[StoredEvent]
+    deduplicated: bool
+    """True when every event was already stored (a retried append): nothing new was written."""
+
+    @property
+    def last_version(self) -> int:
+        return self.events[-1].version
+
+    @property
+    def last_position(self) -> int:
+        return self.events[-1].position
+
+
+class StreamHead(msgspec.Struct, frozen=True):
+    stream: str
+    version: int
+    position: int
+
+
+class ProjectionRecord(msgspec.Struct, frozen=True):
+    state: bytes
+    checkpoint: int
+    """The last stream version folded into ``state``."""
+
+
+class EventStore(Protocol):
+    """Append-only log of athlete streams plus the projection table."""
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> AppendResult:
+        """Append a batch atomically; idempotent by event id; optional optimistic concurrency."""
+
+    def read_stream(
+        self, stream: str, from_version: int = 1, limit: int | None = None
+    ) -> list[Envelope]: ...
+
+    def stream_version(self, stream: str) -> int: ...
+
+    def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
+        """Every event with position > from_position, in global order, streamed in batches."""
+
+    def stream_heads(self) -> Iterator[StreamHead]: ...
+
+    def get_event(self, event_id: uuid.UUID) -> Envelope | None: ...
+
+    def load_projection(self, athlete_id: str, name: str) -> ProjectionRecord | None: ...
+
+    def save_projection(
+        self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
+    ) -> bool:
+        """Compare-and-set: saved only if the stored checkpoint is still ``expected_checkpoint``
+        (``None``: no row yet). Returns False when another writer got there first."""
+
+    def close(self) -> None: ...

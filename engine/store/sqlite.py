@@ -1,0 +1,317 @@
+"""SQLite event store: one file, WAL mode, the embedded default.
+
+Durability: ``synchronous=FULL`` by default, so a committed append survives power loss (in WAL mode
+the WAL is fsynced at every commit). ``NORMAL`` is available for analysts' scratch stores, where a
+power cut may lose the last transactions but never corrupts the file. See docs/store.md.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from engine.clock import Clock, SystemClock, from_micros, to_micros
+from engine.store.base import (
+    AppendResult,
+    IdempotencyConflict,
+    ProjectionRecord,
+    StoredEvent,
+    StreamHead,
+    VersionConflict,
+)
+from events import Envelope, NewEvent
+from events.codec import decode_payload, encode_payload
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY,
+    event_id       BLOB    NOT NULL UNIQUE,
+    stream         TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    type           TEXT    NOT NULL,
+    occurred_at    INTEGER NOT NULL,
+    recorded_at    INTEGER NOT NULL,
+    correlation_id BLOB,
+    causation_id   BLOB,
+    source         TEXT    NOT NULL DEFAULT '',
+    payload        BLOB    NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE TABLE IF NOT EXISTS streams (
+    stream           TEXT PRIMARY KEY,
+    version          INTEGER NOT NULL,
+    last_position    INTEGER NOT NULL,
+    last_recorded_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS projections (
+    athlete    TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    state      BLOB    NOT NULL,
+    checkpoint INTEGER NOT NULL,
+    PRIMARY KEY (athlete, name)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS events_are_immutable BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction instead'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_never_deleted BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are never deleted: append a retraction instead'); END;
+"""
+
+_COLUMNS = (
+    "position, event_id, stream, version, type, occurred_at, recorded_at, "
+    "correlation_id, causation_id, source, payload"
+)
+DEFAULT_PATH = Path("var/strideline.sqlite3")
+
+
+def _uuid_bytes(value: uuid.UUID | None) -> bytes | None:
+    return None if value is None else value.bytes
+
+
+def row_to_envelope(row: tuple) -> Envelope:
+    (position, event_id, stream, version, type_, occurred, recorded, corr, caus, source, payload) = row
+    return Envelope(
+        event_id=uuid.UUID(bytes=event_id),
+        stream=stream,
+        version=version,
+        position=position,
+        occurred_at=from_micros(occurred),
+        recorded_at=from_micros(recorded),
+        data=decode_payload(type_, payload),
+        correlation_id=None if corr is None else uuid.UUID(bytes=corr),
+        causation_id=None if caus is None else uuid.UUID(bytes=caus),
+        source=source,
+    )
+
+
+class SQLiteEventStore:
+    """The EventStore contract on one SQLite file (thread-safe: a connection per thread)."""
+
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        *,
+        clock: Clock | None = None,
+        synchronous: str = "FULL",
+    ) -> None:
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
+            raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self.synchronous = synchronous.upper()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(SCHEMA)
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- append --------------------------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> AppendResult:
+        if not events:
+            raise ValueError("append needs at least one event")
+        ids = [e.event_id or uuid.uuid4() for e in events]
+        if len(set(ids)) != len(ids):
+            raise IdempotencyConflict(_first_repeat(ids), "twice in the same batch")
+        payloads = [encode_payload(e.data) for e in events]
+        occurred = [to_micros(e.occurred_at) for e in events]
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = self._append_locked(conn, stream, events, ids, payloads, occurred,
+                                         expected_version)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version):
+        client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
+        existing = _existing(conn, client_ids) if client_ids else {}
+        if existing:
+            return _deduplicated(stream, ids, payloads, occurred, existing)
+        head = conn.execute(
+            "SELECT version, last_position, last_recorded_at FROM streams WHERE stream = ?", (stream,)
+        ).fetchone()
+        version, _, last_recorded = head if head else (0, 0, 0)
+        if expected_version is not None and expected_version != version:
+            raise VersionConflict(stream, expected_version, version)
+        recorded = max(to_micros(self.clock.now()), last_recorded)
+        (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        rows = []
+        stored = []
+        for offset, (event, event_id, payload, occ) in enumerate(zip(events, ids, payloads, occurred)):
+            position = last_position + 1 + offset
+            rows.append((
+                position, event_id.bytes, stream, version + 1 + offset, event.data.__struct_config__.tag,
+                occ, recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
+                event.source, payload,
+            ))
+            stored.append(StoredEvent(event_id, version + 1 + offset, position))
+        conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute(
+            "INSERT INTO streams (stream, version, last_position, last_recorded_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+            "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
+            (stream, stored[-1].version, stored[-1].position, recorded),
+        )
+        return AppendResult(stream, stored, deduplicated=False)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read_stream(self, stream: str, from_version: int = 1, limit: int | None = None) -> list[Envelope]:
+        rows = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?",
+            (stream, from_version, -1 if limit is None else limit),
+        ).fetchall()
+        return [row_to_envelope(r) for r in rows]
+
+    def stream_version(self, stream: str) -> int:
+        row = self._conn().execute("SELECT version FROM streams WHERE stream = ?", (stream,)).fetchone()
+        return row[0] if row else 0
+
+    def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
+        for batch in self.iter_raw(from_position, batch_size):
+            yield from map(row_to_envelope, batch)
+
+    def iter_raw(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[list[tuple]]:
+        """Rows in global order, a batch at a time (keyset paging: memory stays bounded)."""
+        conn = self._conn()
+        position = from_position
+        while True:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (position, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            position = rows[-1][0]
+
+    def stream_heads(self) -> Iterator[StreamHead]:
+        rows = self._conn().execute(
+            "SELECT stream, version, last_position FROM streams ORDER BY stream"
+        ).fetchall()
+        for stream, version, position in rows:
+            yield StreamHead(stream, version, position)
+
+    def last_position(self) -> int:
+        (position,) = self._conn().execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        return position
+
+    def get_event(self, event_id: uuid.UUID) -> Envelope | None:
+        row = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
+        ).fetchone()
+        return None if row is None else row_to_envelope(row)
+
+    # -- projections ---------------------------------------------------------------------------
+
+    def load_projection(self, athlete_id: str, name: str) -> ProjectionRecord | None:
+        row = self._conn().execute(
+            "SELECT state, checkpoint FROM projections WHERE athlete = ? AND name = ?",
+            (athlete_id, name),
+        ).fetchone()
+        return None if row is None else ProjectionRecord(row[0], row[1])
+
+    def save_projection(
+        self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
+    ) -> bool:
+        conn = self._conn()
+        if expected_checkpoint is None:
+            cur = conn.execute(
+                "INSERT INTO projections (athlete, name, state, checkpoint) VALUES (?,?,?,?) "
+                "ON CONFLICT DO NOTHING",
+                (athlete_id, name, state, checkpoint),
+            )
+        else:
+            cur = conn.execute(
+                "UPDATE projections SET state = ?, checkpoint = ? "
+                "WHERE athlete = ? AND name = ? AND checkpoint = ?",
+                (state, checkpoint, athlete_id, name, expected_checkpoint),
+            )
+        return cur.rowcount == 1
+
+    def projection_checkpoints(self, name: str) -> dict[str, int]:
+        rows = self._conn().execute(
+            "SELECT athlete, checkpoint FROM projections WHERE name = ?", (name,)
+        ).fetchall()
+        return dict(rows)
+
+    def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
+        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
+        if athlete_id is None:
+            self._conn().execute("DELETE FROM projections WHERE name = ?", (name,))
+        else:
+            self._conn().execute(
+                "DELETE FROM projections WHERE name = ? AND athlete = ?", (name, athlete_id)
+            )
+
+
+def _first_repeat(ids: list[uuid.UUID]) -> uuid.UUID:
+    seen: set[uuid.UUID] = set()
+    for i in ids:
+        if i in seen:
+            return i
+        seen.add(i)
+    raise AssertionError("no repeat")
+
+
+def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
+    found: dict[bytes, tuple] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT event_id, stream, version, position, occurred_at, payload FROM events "
+            f"WHERE event_id IN ({marks})", chunk,
+        ):
+            found[row[0]] = row[1:]
+    return found
+
+
+def _deduplicated(stream, ids, payloads, occurred, existing) -> AppendResult:
+    """A retried append: every id must already be stored with the same content."""
+    stored = []
+    for event_id, payload, occ in zip(ids, payloads, occurred):
+        row = existing.get(event_id.bytes)
+        if row is None:
+            raise IdempotencyConflict(
+                next(uuid.UUID(bytes=b) for b in existing),
+                "by an earlier append, and this batch mixes stored and new events",
+            )
+        old_stream, version, position, old_occ, old_payload = row
+        if old_stream != stream:
+            raise IdempotencyConflict(event_id, f"in stream {old_stream!r}, not {stream!r}")
+        if old_occ != occ or old_payload != payload:
+            raise IdempotencyConflict(event_id, "with a different payload or occurred_at")
+        stored.append(StoredEvent(event_id, version, position))
+    return AppendResult(stream, stored, deduplicated=True)

@@ -1,0 +1,116 @@
+"""The one codec module: typed encoders and decoders, built once, for the edge and the store.
+
+* Edge (JSON from clients and files): ``decode_batch`` validates a whole batch or rejects it with
+  an :class:`InvalidEvent` naming the path and reason; ``validate`` does the same for Python objects.
+* Store (MessagePack payloads): ``encode_payload`` / ``decode_payload``, upcasting old tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+
+from events.envelope import Envelope, NewEvent
+from events.errors import InvalidEvent, from_msgspec
+from events.upcasting import UPCASTERS, upcast
+from events.vocabulary import AnyEvent, RecommendationIssued
+
+MAX_EVENT_BYTES = 16 * 1024
+MAX_BATCH_EVENTS = 1000
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+_json_encoder = msgspec.json.Encoder()
+_batch_decoder = msgspec.json.Decoder(list[NewEvent])
+_event_decoder = msgspec.json.Decoder(NewEvent)
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_payload_encoder = msgspec.msgpack.Encoder()
+_payload_decoder = msgspec.msgpack.Decoder(AnyEvent)
+_state_encoder = msgspec.msgpack.Encoder()
+
+
+def _check_batch(events: Sequence[NewEvent]) -> list[NewEvent]:
+    if not events:
+        raise InvalidEvent("a batch must hold at least one event")
+    if len(events) > MAX_BATCH_EVENTS:
+        raise InvalidEvent(f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(events)}")
+    for index, event in enumerate(events):
+        if isinstance(event.data, RecommendationIssued):
+            raise InvalidEvent(
+                "event type recommendation.issued is written by the engine, not by clients",
+                f"$[{index}].data.type",
+            )
+        size = len(_json_encoder.encode(event))
+        if size > MAX_EVENT_BYTES:
+            raise InvalidEvent(f"event is {size} bytes, the limit is {MAX_EVENT_BYTES}", f"$[{index}]")
+    return list(events)
+
+
+def decode_batch(raw: bytes | str) -> list[NewEvent]:
+    """Decode and validate a JSON array of events from a client; all or nothing."""
+    if len(raw) > MAX_BATCH_BYTES:
+        raise InvalidEvent(f"payload is {len(raw)} bytes, the limit is {MAX_BATCH_BYTES}")
+    try:
+        return _check_batch(_batch_decoder.decode(raw))
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise from_msgspec(exc) from None
+
+
+def decode_event(raw: bytes | str) -> NewEvent:
+    """Decode and validate one JSON event from a client."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"event is {len(raw)} bytes, the limit is {MAX_EVENT_BYTES}")
+    try:
+        event = _event_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise from_msgspec(exc) from None
+    try:
+        return _check_batch([event])[0]
+    except InvalidEvent as exc:
+        raise InvalidEvent(exc.reason, "$" + exc.path[4:]) from None
+
+
+def validate(events: Iterable[NewEvent | dict[str, Any]]) -> list[NewEvent]:
+    """Validate Python objects (NewEvent instances or plain dicts) as strictly as JSON input.
+
+    msgspec does not validate on ``__init__``, so a Struct built in Python is re-checked here by
+    converting it through builtins; a dict goes through the same path.
+    """
+    items = list(events)
+    try:
+        converted = msgspec.convert(
+            [e if isinstance(e, dict) else msgspec.to_builtins(e) for e in items], list[NewEvent]
+        )
+    except msgspec.ValidationError as exc:
+        raise from_msgspec(exc) from None
+    return _check_batch(converted)
+
+
+def encode_json(obj: Any) -> bytes:
+    return _json_encoder.encode(obj)
+
+
+def decode_envelope_json(raw: bytes | str) -> Envelope:
+    return _envelope_decoder.decode(raw)
+
+
+def encode_payload(event: AnyEvent) -> bytes:
+    """The stored form of an event payload (MessagePack, tag included)."""
+    return _payload_encoder.encode(event)
+
+
+def decode_payload(event_type: str, raw: bytes) -> AnyEvent:
+    """Decode a stored payload, upcasting it first when its tag is an old one."""
+    if event_type in UPCASTERS:
+        return msgspec.convert(upcast(msgspec.msgpack.decode(raw)), AnyEvent)
+    return _payload_decoder.decode(raw)
+
+
+def encode_state(state: Any) -> bytes:
+    """Projection state snapshot (MessagePack)."""
+    return _state_encoder.encode(state)
+
+
+def state_decoder(state_type: type) -> msgspec.msgpack.Decoder:
+    return msgspec.msgpack.Decoder(state_type)
