@@ -1,0 +1,1 @@
+"""Coaching policies: the interface, the loader, and the baseline policy of RULES.md."""

@@ -1,0 +1,143 @@
+"""Capacity projection: e1RM per lift, heavy sets and sessions per week, plyometrics, readiness tests.
+
+RULES.md section 5: Epley ``w(1 + r/30)``, Brzycki ``w*36/(37 - r)``; a set is heavy at <= 8 reps,
+or >= ~75% e1RM, or RPE >= 7. Low-load work (drop-off point 2) is reps > 12, or < ~70% e1RM, or RPE < 6.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from events.vocabulary import LiftLogged, PlyometricLogged, ReadinessTestRecorded
+
+
+class StrengthRules(msgspec.Struct, frozen=True, kw_only=True):
+    e1rm_formula: str = "epley"
+    heavy_max_reps: int = 8
+    heavy_min_share_e1rm: float = 0.75
+    heavy_min_rpe: float = 7.0
+    low_load_min_reps: int = 13
+    low_load_max_share_e1rm: float = 0.70
+    low_load_max_rpe: float = 6.0
+
+
+def e1rm(load_kg: float, reps: int, formula: str = "epley") -> float:
+    """Estimated one-rep max. Brzycki is undefined at >= 37 reps; Epley is used there."""
+    if reps <= 1:
+        return load_kg
+    if formula == "brzycki" and reps < 37:
+        return load_kg * 36.0 / (37.0 - reps)
+    return load_kg * (1.0 + reps / 30.0)
+
+
+class LiftSession(msgspec.Struct, array_like=True):
+    day: int
+    position: int
+    load_kg: float
+    reps: int
+    sets: int
+    rpe: float
+    e1rm: float
+    heavy: bool
+    low_load: bool
+
+
+class ReadinessResult(msgspec.Struct, array_like=True):
+    day: int
+    passed: bool
+    pain: int
+    result: float | None
+
+
+class CapacityState(msgspec.Struct, kw_only=True):
+    best_e1rm: dict[str, float] = {}
+    """Best e1RM per exercise over the retained window and the archive before it."""
+    archived_best: dict[str, float] = {}
+    e1rm_by_day: dict[int, dict[str, float]] = {}
+    lift_sets: dict[int, int] = {}
+    heavy_sets: dict[int, int] = {}
+    low_load_sets: dict[int, int] = {}
+    max_reps_by_day: dict[int, dict[str, int]] = {}
+    last_session: dict[str, LiftSession] = {}
+    plyo_contacts: dict[int, int] = {}
+    plyo_pain: dict[int, int] = {}
+    readiness: dict[str, ReadinessResult] = {}
+
+
+def apply_lift(state: CapacityState, day: int, position: int, lift: LiftLogged, rules: StrengthRules) -> None:
+    estimate = e1rm(lift.load_kg, lift.reps, rules.e1rm_formula)
+    prior_best = state.best_e1rm.get(lift.exercise, 0.0)
+    share = lift.load_kg / prior_best if prior_best > 0 else 0.0
+    heavy = (lift.reps <= rules.heavy_max_reps or lift.rpe >= rules.heavy_min_rpe
+             or (prior_best > 0 and share >= rules.heavy_min_share_e1rm))
+    low_load = not heavy and (lift.reps >= rules.low_load_min_reps or lift.rpe < rules.low_load_max_rpe
+                              or (prior_best > 0 and share < rules.low_load_max_share_e1rm))
+    day_best = state.e1rm_by_day.setdefault(day, {})
+    day_best[lift.exercise] = max(day_best.get(lift.exercise, 0.0), estimate)
+    state.best_e1rm[lift.exercise] = max(prior_best, estimate)
+    state.lift_sets[day] = state.lift_sets.get(day, 0) + lift.sets
+    if heavy:
+        state.heavy_sets[day] = state.heavy_sets.get(day, 0) + lift.sets
+    if low_load:
+        state.low_load_sets[day] = state.low_load_sets.get(day, 0) + lift.sets
+    reps = state.max_reps_by_day.setdefault(day, {})
+    reps[lift.exercise] = max(reps.get(lift.exercise, 0), lift.reps)
+    last = state.last_session.get(lift.exercise)
+    if last is None or (day, position) >= (last.day, last.position):
+        state.last_session[lift.exercise] = LiftSession(
+            day, position, lift.load_kg, lift.reps, lift.sets, lift.rpe, estimate, heavy, low_load)
+
+
+def apply_plyometric(state: CapacityState, day: int, session: PlyometricLogged) -> None:
+    state.plyo_contacts[day] = state.plyo_contacts.get(day, 0) + session.foot_contacts
+    state.plyo_pain[day] = max(state.plyo_pain.get(day, 0), session.pain)
+
+
+def apply_readiness(state: CapacityState, day: int, test: ReadinessTestRecorded) -> None:
+    state.readiness[str(test.test)] = ReadinessResult(day, test.passed, test.pain, test.result)
+
+
+_PER_DAY = ("e1rm_by_day", "lift_sets", "heavy_sets", "low_load_sets", "max_reps_by_day",
+            "plyo_contacts", "plyo_pain")
+
+
+def clear_day(state: CapacityState, day: int) -> None:
+    """Forget a day's lifts (before re-applying its surviving entries after a correction)."""
+    for name in _PER_DAY:
+        getattr(state, name).pop(day, None)
+    for exercise, session in list(state.last_session.items()):
+        if session.day == day:
+            del state.last_session[exercise]
+    for test, result in list(state.readiness.items()):
+        if result.day == day:
+            del state.readiness[test]
+    state.best_e1rm = dict(state.archived_best)
+    for per_day in state.e1rm_by_day.values():
+        for exercise, value in per_day.items():
+            state.best_e1rm[exercise] = max(state.best_e1rm.get(exercise, 0.0), value)
+
+
+def prune(state: CapacityState, before_day: int) -> None:
+    for day in [d for d in state.e1rm_by_day if d < before_day]:
+        for exercise, value in state.e1rm_by_day.pop(day).items():
+            state.archived_best[exercise] = max(state.archived_best.get(exercise, 0.0), value)
+    for name in _PER_DAY[1:]:
+        per_day = getattr(state, name)
+        for day in [d for d in per_day if d < before_day]:
+            del per_day[day]
+
+
+def best_in(state: CapacityState, exercise: str, first_day: int, last_day: int) -> float:
+    """Best e1RM of ``exercise`` logged on days first_day..last_day (0.0 when none)."""
+    return max((v.get(exercise, 0.0) for d, v in state.e1rm_by_day.items() if first_day <= d <= last_day),
+               default=0.0)
+
+
+def max_reps_in(state: CapacityState, exercise: str, first_day: int, last_day: int) -> int:
+    return max((v.get(exercise, 0) for d, v in state.max_reps_by_day.items() if first_day <= d <= last_day),
+               default=0)
+
+
+def sessions_in(per_day: dict[int, int], first_day: int, last_day: int) -> int:
+    """Days with at least one set in a per-day count dict (a day of lifting is one session)."""
+    return sum(1 for d, n in per_day.items() if first_day <= d <= last_day and n > 0)
