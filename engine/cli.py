@@ -10,6 +10,8 @@ app = typer.Typer(help="Strideline: an event-sourced coaching engine for runners
                   no_args_is_help=True, add_completion=False)
 
 _COMMAND_MODULES = [
+    "demo",
+    "db",
 ]
 
 

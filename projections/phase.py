@@ -73,8 +73,10 @@ def has_clearance(clearances: list[str], needed: str = ClearanceScope.RUNNING) -
     return needed in clearances or ClearanceScope.FULL in clearances
 
 
-def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, bone_site: str | None,
+def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, since_day: int, bone_site: str | None,
                 clearances: list[str], c: PhaseCriteria, limits: pn.PainThresholds) -> tuple[bool, dict]:
+    """Ready when the last ``settle_days`` complete days, all on or after ``since_day`` (the first
+    day the athlete logged in this phase), had rest pain within the limit and no worse mornings."""
     days = range(day - c.settle_days, day)
     reported = [pain.rest[d] for d in days if d in pain.rest]
     too_sore = [d for d in days if pain.rest.get(d, 0) > c.settle_rest_pain_max]
@@ -86,7 +88,8 @@ def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, bone_site: str
     why = {"settled_days_reported": len(reported), "min_reported_days": c.settle_min_reported_days,
            "days_rest_pain_above_max": len(too_sore), "rest_pain_max": c.settle_rest_pain_max,
            "worse_mornings": len(worse_mornings)}
-    ready = len(reported) >= c.settle_min_reported_days and not too_sore and not worse_mornings
+    ready = (day - c.settle_days >= since_day and len(reported) >= c.settle_min_reported_days
+             and not too_sore and not worse_mornings)
     if bone_site is not None:
         walked = max((m for d, m in load.walk_minutes.items() if d in days), default=0.0)
         tender = any(pain.bony_tenderness.get(d) for d in days)

@@ -135,7 +135,9 @@ class BaselinePolicy:
             return None
         p = s.profile
         if phase == "settle":
-            ready, why = ph.settle_exit(s.pain, s.load, day, p.bone_site, p.clearances, c, self.config.pain)
+            since = max(s.phase.entered_day, s.adherence.first_day)
+            ready, why = ph.settle_exit(s.pain, s.load, day, since, p.bone_site, p.clearances, c,
+                                        self.config.pain)
             text = "Symptoms have settled for a week: start heavy, progressive strength work."
         elif phase == "strength":
             ready, why = ph.strength_exit(s.capacity, s.pain, day, s.phase.entered_day, p.body_mass_kg, c)

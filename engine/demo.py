@@ -1,0 +1,114 @@
+"""`strideline demo`: a simulated cohort through the in-process pipeline, then a readable summary.
+
+The simulated clock drives the store's ``recorded_at``; at each simulated midnight every athlete is
+ticked (what the sweeper does live), so time-based rules such as drop-off flags fire on the way.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import time
+from pathlib import Path
+
+import msgspec
+
+from engine import pipeline
+from engine.clock import ManualClock
+from engine.runtime import build_runtime
+from engine.store.sqlite import SQLiteEventStore
+
+DROP_OFF_NAMES = {
+    "dropoff.1_exit_at_pain_relief": "1 exit at pain relief",
+    "dropoff.2_exit_before_strength": "2 exit before real strength",
+    "dropoff.3_intensity_too_early": "3 intensity too early",
+    "dropoff.4_strength_dropped": "4 strength dropped after return",
+    "adherence.no_logs": "no logs for days",
+}
+
+
+class DemoResult(msgspec.Struct):
+    athletes: int
+    events: int
+    recommendations: int
+    seconds: float
+    store_path: str
+    end: dt.datetime
+
+
+def _simulator():
+    try:
+        from engine.simulation import cohort_size_hint, simulate_cohort
+    except ImportError:  # the single-module layout
+        from engine.simulator import cohort_size_hint, simulate_cohort  # type: ignore[no-redef]
+    return simulate_cohort, cohort_size_hint
+
+
+def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads: int,
+             start: dt.date, progress=None) -> DemoResult:
+    """Simulate the cohort into a fresh SQLite store through the in-process pipeline."""
+    from workers.inprocess import InProcessPipeline  # the shell layer, wired only here
+
+    simulate_cohort, size_hint = _simulator()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(store_path) + suffix).unlink(missing_ok=True)
+    start_at = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
+    clock = ManualClock(start_at)
+    store = SQLiteEventStore(store_path, clock=clock)
+    runtime = build_runtime(store=store, clock=clock)
+    runtime.settle_margin = dt.timedelta(0)  # simulated time: nothing is in flight
+    began = time.perf_counter()
+    events = 0
+    task = progress.add_task("simulating", total=size_hint(athletes, weeks)) if progress else None
+    with InProcessPipeline(runtime, threads=threads) as live:
+        today = start_at.date()
+        for submission in simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=start):
+            if submission.send_at.date() != today:
+                clock.set(dt.datetime.combine(submission.send_at.date(), dt.time(), tzinfo=dt.timezone.utc))
+                live.tick_all()
+                today = submission.send_at.date()
+            clock.set(submission.send_at)
+            runtime.ingestor.append(submission.athlete_id, submission.events)
+            events += len(submission.events)
+            if progress:
+                progress.update(task, advance=len(submission.events))
+        end = dt.datetime.combine(start + dt.timedelta(weeks=weeks), dt.time(), tzinfo=dt.timezone.utc)
+        clock.set(end)
+        live.tick_all()
+        live.drain()
+    recs = sum(len(pipeline.recommendations(store, a)) for a in pipeline.athletes(store))
+    result = DemoResult(len(pipeline.athletes(store)), events, recs, time.perf_counter() - began,
+                        str(store_path), end)
+    store.close()
+    return result
+
+
+def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> dict:
+    """Athletes per phase, drop-off flags by point, recommendations by kind, a few timelines."""
+    phases: collections.Counter[str] = collections.Counter()
+    kinds: collections.Counter[str] = collections.Counter()
+    dropoffs: collections.Counter[str] = collections.Counter()
+    rules: collections.Counter[str] = collections.Counter()
+    stories = []
+    for athlete_id in pipeline.athletes(store):
+        state, _ = pipeline.load_state(store, athlete_id)
+        phases[state.phase.phase] += 1
+        recs = pipeline.recommendations(store, athlete_id)
+        for rec in recs:
+            kinds[rec.kind] += 1
+            rules[rec.rule_id] += 1
+            if rec.rule_id in DROP_OFF_NAMES:
+                dropoffs[DROP_OFF_NAMES[rec.rule_id]] += 1
+        stories.append((len(state.phase.changes), athlete_id, state, recs))
+    stories.sort(key=lambda s: (-s[0], s[1]))
+    return {"phases": phases, "kinds": kinds, "dropoffs": dropoffs, "rules": rules,
+            "timelines": [_timeline(a, s, r, end) for _, a, s, r in stories[:timelines]]}
+
+
+def _timeline(athlete_id, state, recs, end) -> dict:
+    key = [r for r in recs if r.kind in ("advance_phase", "regress_phase", "deload", "flag")]
+    return {"athlete_id": athlete_id, "phase": state.phase.phase,
+            "changes": [(dt.date.fromordinal(c.day).isoformat(), c.phase, c.rule_id) for c in state.phase.changes],
+            "key_recommendations": [(r.decision_time.date().isoformat(), r.kind, r.rule_id, r.explanation,
+                                     {k: v for k, v in r.rationale.items() if v is not None})
+                                    for r in key[:8]]}
