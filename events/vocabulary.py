@@ -169,9 +169,9 @@ class InjuryReported(Event, tag="injury.reported"):
     previous_same_site: bool = False
 
     def __post_init__(self) -> None:
-        if self.injury_type is InjuryType.BONE_STRESS and self.bone_site is None:
+        if self.injury_type == InjuryType.BONE_STRESS and self.bone_site is None:
             raise ValueError("bone_site is required for a bone_stress injury")
-        if self.injury_type is not InjuryType.BONE_STRESS and self.bone_site is not None:
+        if self.injury_type != InjuryType.BONE_STRESS and self.bone_site is not None:
             raise ValueError("bone_site is only allowed for a bone_stress injury")
 
 
@@ -224,9 +224,9 @@ class RunLogged(Event, tag="run.logged"):
             raise ValueError(f"pace {pace:.2f} min/km is faster than humanly plausible (< 2.5 min/km)")
         if pace > 30:
             raise ValueError(f"pace {pace:.2f} min/km is slower than a walk (> 30 min/km)")
-        if self.kind is RunKind.WALK_RUN and self.walk_run_level is None:
+        if self.kind == RunKind.WALK_RUN and self.walk_run_level is None:
             raise ValueError("walk_run_level is required when kind is walk_run")
-        if self.kind is not RunKind.WALK_RUN and self.walk_run_level is not None:
+        if self.kind != RunKind.WALK_RUN and self.walk_run_level is not None:
             raise ValueError("walk_run_level is only allowed when kind is walk_run")
 
 
@@ -250,7 +250,7 @@ class ReadinessTestRecorded(Event, tag="readiness_test.recorded"):
     """Reps, hops, minutes, or hop symmetry in percent, by test."""
 
     def __post_init__(self) -> None:
-        if self.test is ReadinessTest.HOP_SYMMETRY:
+        if self.test == ReadinessTest.HOP_SYMMETRY:
             if self.result is None:
                 raise ValueError("result (symmetry percent) is required for hop_symmetry")
             if self.result > 150:

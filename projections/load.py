@@ -63,13 +63,13 @@ def apply_run(state: LoadState, day: int, position: int, run: RunLogged, intense
     load = run.rpe * run.duration_min
     state.srpe[day] = state.srpe.get(day, 0.0) + load
     _ewma_add(state, day, load)
-    if run.kind is RunKind.WALK:
+    if run.kind == RunKind.WALK:
         state.walk_minutes[day] = state.walk_minutes.get(day, 0.0) + run.duration_min
         return
     previous = longest_before(state, day)
     state.km[day] = state.km.get(day, 0.0) + run.distance_km
     state.longest[day] = max(state.longest.get(day, 0.0), run.distance_km)
-    if run.kind in INTENSE_RUN_KINDS or (run.kind is not RunKind.WALK_RUN and run.rpe >= intense_rpe):
+    if run.kind in INTENSE_RUN_KINDS or (run.kind != RunKind.WALK_RUN and run.rpe >= intense_rpe):
         state.intense[day] = state.intense.get(day, 0) + 1
     if run.walk_run_level is not None:
         state.walk_run_levels[day] = max(state.walk_run_levels.get(day, 0), run.walk_run_level)
