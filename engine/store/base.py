@@ -85,6 +85,15 @@ class EventStore(Protocol):
     def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
         """Every event with position > from_position, in global order, streamed in batches."""
 
+    def iter_raw(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[list[tuple]]:
+        """``iter_all`` as undecoded rows, one list per batch, the same shape on every backend:
+        (position, event_id as 16 bytes, stream, version, type, occurred_at and recorded_at as epoch
+        microseconds, correlation_id and causation_id as 16 bytes or None, source, payload bytes).
+        ``engine.store.sqlite.row_to_envelope`` decodes one (replay ships raw batches to workers)."""
+
+    def last_position(self) -> int:
+        """The global position of the last committed event (0 for an empty store)."""
+
     def stream_heads(self) -> Iterator[StreamHead]: ...
 
     def get_event(self, event_id: uuid.UUID) -> Envelope | None: ...
@@ -96,5 +105,11 @@ class EventStore(Protocol):
     ) -> bool:
         """Compare-and-set: saved only if the stored checkpoint is still ``expected_checkpoint``
         (``None``: no row yet). Returns False when another writer got there first."""
+
+    def projection_checkpoints(self, name: str) -> dict[str, int]:
+        """Athlete -> checkpoint of every saved ``name`` projection (the sweeper compares heads)."""
+
+    def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
+        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
 
     def close(self) -> None: ...

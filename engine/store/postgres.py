@@ -1,0 +1,321 @@
+"""PostgreSQL event store (psycopg 3 and its connection pool): the same contract as SQLite.
+
+No skipped events. A reader following the global position (the projector's sweeper, replay, a
+notifier) must never pass an event that later commits with a smaller position. Sequences cannot
+promise that: two appends take positions 7 and 8, the one holding 8 commits first, a reader sees 8,
+moves its checkpoint past 7, and 7 commits a moment later, never to be read. Here every append bumps
+a one-row counter (``log_head``) inside its own transaction, as late as possible, and that row lock
+is held until commit. Appends therefore take positions one at a time and commit in position order,
+so every snapshot a reader can take holds a gap-free prefix ``1..k`` of the log, and a rolled-back
+append rolls the counter back too (positions have no holes). The price is that appends are
+serialised for the length of their final statement and commit; batches amortise it. docs/store.md
+has the reasoning and the alternatives.
+
+Durability: PostgreSQL's default ``synchronous_commit = on``: an append returns only after its commit
+record is flushed to disk (and to synchronous standbys, when configured).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from engine.clock import Clock, SystemClock, from_micros, to_micros
+from engine.store import migrations
+from engine.store.base import (
+    AppendResult,
+    IdempotencyConflict,
+    ProjectionRecord,
+    StoredEvent,
+    StreamHead,
+    VersionConflict,
+)
+from engine.store.sqlite import _deduplicated, _first_repeat  # shared idempotency semantics
+from events import Envelope, NewEvent
+from events.codec import decode_payload, encode_payload
+
+_COLUMNS = (
+    "position, event_id, stream, version, type, occurred_at, recorded_at, "
+    "correlation_id, causation_id, source, payload"
+)
+# iter_raw's rows have the SQLite store's raw shape (ids as 16 bytes, times as epoch microseconds),
+# so engine.store.sqlite.row_to_envelope decodes a raw batch from either backend.
+_RAW_COLUMNS = (
+    "position, uuid_send(event_id), stream, version, type, "
+    "(extract(epoch FROM occurred_at) * 1000000)::bigint, "
+    "(extract(epoch FROM recorded_at) * 1000000)::bigint, "
+    "uuid_send(correlation_id), uuid_send(causation_id), source, payload"
+)
+
+# One statement takes the positions, inserts the batch and moves the stream head. It runs after the
+# stream's row lock and the checks, so the global counter's lock is held only for this statement and
+# the commit.
+_APPEND = """
+WITH head AS (
+    UPDATE log_head SET position = position + %(n)s RETURNING position - %(n)s AS base
+), inserted AS (
+    INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at,
+                        correlation_id, causation_id, source, payload)
+    SELECT head.base + e.ord, e.event_id, %(stream)s, %(version)s + e.ord, e.type, e.occurred_at,
+           %(recorded)s, e.correlation_id, e.causation_id, e.source, e.payload
+    FROM head, unnest(%(ids)s::uuid[], %(types)s::text[], %(occurred)s::timestamptz[],
+                      %(correlation)s::uuid[], %(causation)s::uuid[], %(sources)s::text[],
+                      %(payloads)s::bytea[])
+         WITH ORDINALITY AS e(event_id, type, occurred_at, correlation_id, causation_id, source,
+                              payload, ord)
+    RETURNING position
+)
+INSERT INTO streams (stream, version, last_position, last_recorded_at)
+SELECT %(stream)s, %(version)s + %(n)s, max(position), %(recorded)s FROM inserted
+ON CONFLICT (stream) DO UPDATE SET version = excluded.version,
+    last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at
+RETURNING last_position
+"""
+
+# A race that the database resolves by aborting one side (two first appends to a new stream, the
+# same event id sent to two streams at once): the loser retries and then sees the winner's commit.
+_RETRYABLE = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+_ATTEMPTS = 4
+
+
+def row_to_envelope(row: tuple) -> Envelope:
+    """A row of ``_COLUMNS`` (native types from psycopg's binary loaders) to an Envelope."""
+    (position, event_id, stream, version, type_, occurred, recorded, corr, caus, source, payload) = row
+    return Envelope(
+        event_id=event_id,
+        stream=stream,
+        version=version,
+        position=position,
+        occurred_at=occurred,
+        recorded_at=recorded,
+        data=decode_payload(type_, payload),
+        correlation_id=corr,
+        causation_id=caus,
+        source=source,
+    )
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
+class PostgresEventStore:
+    """The EventStore contract on PostgreSQL (thread-safe: a pooled connection per operation)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        migrate: bool = False,
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        """Connects and checks the schema version (``migrate=True`` upgrades it instead)."""
+        self.url = url
+        self.clock = clock or SystemClock()
+        self._pool = ConnectionPool(
+            url, kwargs={"autocommit": True}, min_size=min_size, max_size=max_size,
+            configure=_configure, open=False, name="strideline-store",
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+            with self._pool.connection() as conn:
+                if migrate:
+                    migrations.upgrade(conn)
+                else:
+                    migrations.check(conn)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- append --------------------------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> AppendResult:
+        if not events:
+            raise ValueError("append needs at least one event")
+        ids = [e.event_id or uuid.uuid4() for e in events]
+        if len(set(ids)) != len(ids):
+            raise IdempotencyConflict(_first_repeat(ids), "twice in the same batch")
+        client_ids = [i for e, i in zip(events, ids) if e.event_id is not None]
+        payloads = [encode_payload(e.data) for e in events]
+        with self._pool.connection() as conn:
+            for attempt in range(_ATTEMPTS):
+                try:
+                    with conn.transaction():
+                        return self._append_tx(conn, stream, events, ids, client_ids, payloads,
+                                               expected_version)
+                except _RETRYABLE:
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _append_tx(self, conn, stream, events, ids, client_ids, payloads, expected_version):
+        # 1. The stream's row lock: appends to one stream queue here, not on the global counter.
+        head = conn.execute(
+            "SELECT version, last_recorded_at FROM streams WHERE stream = %s FOR UPDATE", (stream,)
+        ).fetchone()
+        version, last_recorded = head if head else (0, None)
+        # 2. Idempotency, checked under that lock so a concurrent retry of the same batch is seen.
+        if client_ids:
+            existing = _existing(conn, client_ids)
+            if existing:
+                occurred = [to_micros(e.occurred_at) for e in events]
+                return _deduplicated(stream, ids, payloads, occurred, existing)
+        # 3. Optimistic concurrency.
+        if expected_version is not None and expected_version != version:
+            raise VersionConflict(stream, expected_version, version)
+        # 4. Positions, events and the stream head in one statement, then commit (on exit).
+        recorded = to_micros(self.clock.now())
+        if last_recorded is not None:
+            recorded = max(recorded, to_micros(last_recorded))
+        (last_position,) = conn.execute(_APPEND, {
+            "n": len(events),
+            "stream": stream,
+            "version": version,
+            "recorded": from_micros(recorded),
+            "ids": ids,
+            "types": [e.data.__struct_config__.tag for e in events],
+            "occurred": [e.occurred_at for e in events],
+            "correlation": [e.correlation_id for e in events],
+            "causation": [e.causation_id for e in events],
+            "sources": [e.source for e in events],
+            "payloads": payloads,
+        }).fetchone()
+        first = last_position - len(events) + 1
+        stored = [StoredEvent(event_id, version + 1 + i, first + i) for i, event_id in enumerate(ids)]
+        return AppendResult(stream, stored, deduplicated=False)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read_stream(self, stream: str, from_version: int = 1, limit: int | None = None) -> list[Envelope]:
+        with self._pool.connection() as conn:
+            rows = conn.cursor(binary=True).execute(
+                f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND version >= %s "
+                "ORDER BY version LIMIT %s",
+                (stream, from_version, limit),
+            ).fetchall()
+        return [row_to_envelope(r) for r in rows]
+
+    def stream_version(self, stream: str) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT version FROM streams WHERE stream = %s", (stream,)).fetchone()
+        return row[0] if row else 0
+
+    def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
+        """Every event with position > from_position, in global order (keyset pages)."""
+        for page in self._page_rows(_COLUMNS, from_position, batch_size):
+            yield from map(row_to_envelope, page)
+
+    def iter_raw(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[list[tuple]]:
+        """Raw rows in global order, a batch at a time, shaped as the SQLite store's raw rows."""
+        return self._page_rows(_RAW_COLUMNS, from_position, batch_size)
+
+    def _page_rows(self, columns: str, from_position: int, batch_size: int) -> Iterator[list[tuple]]:
+        # Each page is its own short statement on a pooled connection: no transaction stays open
+        # while the caller works, and each page's snapshot is a gap-free prefix of the log.
+        query = f"SELECT {columns} FROM events WHERE position > %s ORDER BY position LIMIT %s"
+        position = from_position
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.cursor(binary=True).execute(query, (position, batch_size)).fetchall()
+            if not rows:
+                return
+            yield rows
+            position = rows[-1][0]
+
+    def stream_heads(self) -> Iterator[StreamHead]:
+        """Every stream's head, by stream name, fetched in keyset pages."""
+        after = ""
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT stream, version, last_position FROM streams WHERE stream > %s "
+                    "ORDER BY stream LIMIT 1000",
+                    (after,),
+                ).fetchall()
+            if not rows:
+                return
+            for stream, version, position in rows:
+                yield StreamHead(stream, version, position)
+            after = rows[-1][0]
+
+    def last_position(self) -> int:
+        with self._pool.connection() as conn:
+            (position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        return position
+
+    def get_event(self, event_id: uuid.UUID) -> Envelope | None:
+        with self._pool.connection() as conn:
+            row = conn.cursor(binary=True).execute(
+                f"SELECT {_COLUMNS} FROM events WHERE event_id = %s", (event_id,)
+            ).fetchone()
+        return None if row is None else row_to_envelope(row)
+
+    # -- projections ---------------------------------------------------------------------------
+
+    def load_projection(self, athlete_id: str, name: str) -> ProjectionRecord | None:
+        with self._pool.connection() as conn:
+            row = conn.cursor(binary=True).execute(
+                "SELECT state, checkpoint FROM projections WHERE athlete = %s AND name = %s",
+                (athlete_id, name),
+            ).fetchone()
+        return None if row is None else ProjectionRecord(row[0], row[1])
+
+    def save_projection(
+        self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
+    ) -> bool:
+        with self._pool.connection() as conn:
+            if expected_checkpoint is None:
+                cur = conn.execute(
+                    "INSERT INTO projections (athlete, name, state, checkpoint) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (athlete_id, name, state, checkpoint),
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE projections SET state = %s, checkpoint = %s "
+                    "WHERE athlete = %s AND name = %s AND checkpoint = %s",
+                    (state, checkpoint, athlete_id, name, expected_checkpoint),
+                )
+            return cur.rowcount == 1
+
+    def projection_checkpoints(self, name: str) -> dict[str, int]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT athlete, checkpoint FROM projections WHERE name = %s", (name,)
+            ).fetchall()
+        return dict(rows)
+
+    def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
+        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
+        with self._pool.connection() as conn:
+            if athlete_id is None:
+                conn.execute("DELETE FROM projections WHERE name = %s", (name,))
+            else:
+                conn.execute(
+                    "DELETE FROM projections WHERE name = %s AND athlete = %s", (name, athlete_id)
+                )
+
+
+def _existing(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[bytes, tuple]:
+    """Stored events among ``ids``, shaped for the shared idempotency check."""
+    rows = conn.cursor(binary=True).execute(
+        "SELECT event_id, stream, version, position, occurred_at, payload FROM events "
+        "WHERE event_id = ANY(%s)",
+        (ids,),
+    ).fetchall()
+    return {
+        event_id.bytes: (stream, version, position, to_micros(occurred), payload)
+        for event_id, stream, version, position, occurred, payload in rows
+    }
