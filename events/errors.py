@@ -36,6 +36,9 @@ def from_msgspec(error: msgspec.ValidationError | msgspec.DecodeError) -> Invali
     reason = match.group("reason")
     reason = reason.replace("Object contains unknown field", "unknown field")
     path = match.group("path") or "$"
-    if path.endswith(".type") and reason.startswith("Invalid value"):
+    if path.endswith(".replacement.type") and reason.startswith("Invalid value"):
+        reason = ("an amendment can only replace a measurement (pain, lift, plyometric, run, sleep, "
+                  "fuelling or readiness test), not" + reason[len("Invalid value"):])
+    elif path.endswith(".type") and reason.startswith("Invalid value"):
         reason = "unknown event type" + reason[len("Invalid value"):]
     return InvalidEvent(reason, path)

@@ -36,10 +36,19 @@ UPCASTERS: dict[str, Upcaster] = {
 
 
 def upcast(payload: Payload) -> Payload:
-    """Apply upcasters until the payload has a current tag (bounded, so a cycle cannot hang)."""
+    """Apply upcasters until the payload has a current tag (bounded, so a cycle cannot hang).
+
+    A payload that embeds a whole event (``entry.amended``'s ``replacement``) has that event
+    upcast too, so retiring a measurement's tag never strands the amendments that replaced one.
+    """
     for _ in range(16):
         step = UPCASTERS.get(payload.get("type", ""))
         if step is None:
-            return payload
+            break
         payload = step(payload)
-    raise RuntimeError(f"upcaster chain too long for {payload.get('type')!r}")
+    else:
+        raise RuntimeError(f"upcaster chain too long for {payload.get('type')!r}")
+    nested = payload.get("replacement")
+    if isinstance(nested, dict) and nested.get("type") in UPCASTERS:
+        payload = {**payload, "replacement": upcast(nested)}
+    return payload
