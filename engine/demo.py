@@ -88,6 +88,7 @@ def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> 
     phases: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[str] = collections.Counter()
     dropoffs: collections.Counter[str] = collections.Counter()
+    flagged: dict[str, set[str]] = collections.defaultdict(set)
     rules: collections.Counter[str] = collections.Counter()
     stories = []
     for athlete_id in pipeline.athletes(store):
@@ -99,9 +100,11 @@ def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> 
             rules[rec.rule_id] += 1
             if rec.rule_id in DROP_OFF_NAMES:
                 dropoffs[DROP_OFF_NAMES[rec.rule_id]] += 1
+                flagged[DROP_OFF_NAMES[rec.rule_id]].add(athlete_id)
         stories.append((len(state.phase.changes), athlete_id, state, recs))
     stories.sort(key=lambda s: (-s[0], s[1]))
     return {"phases": phases, "kinds": kinds, "dropoffs": dropoffs, "rules": rules,
+            "athletes_flagged": {k: len(v) for k, v in flagged.items()},
             "timelines": [_timeline(a, s, r, end) for _, a, s, r in stories[:timelines]]}
 
 

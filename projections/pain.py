@@ -23,7 +23,7 @@ class PainThresholds(msgspec.Struct, frozen=True, kw_only=True):
     """Scores green_max+1..amber_max are amber; above is red (RULES.md: red >= 6)."""
     morning_worse_margin: float = 1.0
     """Next-morning pain this many points above the baseline counts as worse."""
-    morning_noise_floor: int = 1
+    morning_noise_floor: int = 2
     """Next-morning pain at or below this never counts as worse than baseline (scale noise)."""
     baseline_days: int = 14
     """The baseline is the median next-morning score over this many days before today."""

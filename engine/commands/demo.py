@@ -43,7 +43,8 @@ def demo(
     s.close()
     _table(console, "Athletes per phase", "phase", summary["phases"],
            order=["settle", "strength", "plyometric", "return_to_run", "integration"])
-    _table(console, "Drop-off flags by point", "drop-off point", summary["dropoffs"])
+    _table(console, "Drop-off flags by point", "drop-off point", summary["dropoffs"],
+           extra=("athletes", summary["athletes_flagged"]))
     _table(console, "Recommendations by kind", "kind", summary["kinds"])
     _table(console, "Most frequent rules", "rule", dict(summary["rules"].most_common(12)))
     for story in summary["timelines"]:
@@ -59,13 +60,18 @@ def _compact(why: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in list(why.items())[:6])
 
 
-def _table(console: Console, title: str, label: str, counts, order=None) -> None:
+def _table(console: Console, title: str, label: str, counts, order=None, extra=None) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column(label)
     table.add_column("count", justify="right")
+    if extra:
+        table.add_column(extra[0], justify="right")
     keys = order or sorted(counts, key=lambda k: (-counts[k], k))
     for key in keys:
-        table.add_row(key, str(counts.get(key, 0)))
+        row = [key, str(counts.get(key, 0))]
+        if extra:
+            row.append(str(extra[1].get(key, 0)))
+        table.add_row(*row)
     console.print(table)
 
 
