@@ -113,3 +113,33 @@ class EventStore(Protocol):
         """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
 
     def close(self) -> None: ...
+
+
+# -- idempotency rules shared by every backend ------------------------------------------------
+
+def first_repeat(ids: list[uuid.UUID]) -> uuid.UUID:
+    seen: set[uuid.UUID] = set()
+    for i in ids:
+        if i in seen:
+            return i
+        seen.add(i)
+    raise AssertionError("no repeat")
+
+
+def deduplicated(stream, ids, payloads, occurred, existing) -> AppendResult:
+    """A retried append: every id must already be stored with the same content."""
+    stored = []
+    for event_id, payload, occ in zip(ids, payloads, occurred):
+        row = existing.get(event_id.bytes)
+        if row is None:
+            raise IdempotencyConflict(
+                next(uuid.UUID(bytes=b) for b in existing),
+                "by an earlier append, and this batch mixes stored and new events",
+            )
+        old_stream, version, position, old_occ, old_payload = row
+        if old_stream != stream:
+            raise IdempotencyConflict(event_id, f"in stream {old_stream!r}, not {stream!r}")
+        if old_occ != occ or old_payload != payload:
+            raise IdempotencyConflict(event_id, "with a different payload or occurred_at")
+        stored.append(StoredEvent(event_id, version, position))
+    return AppendResult(stream, stored, deduplicated=True)

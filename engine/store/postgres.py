@@ -34,7 +34,7 @@ from engine.store.base import (
     StreamHead,
     VersionConflict,
 )
-from engine.store.sqlite import _deduplicated, _first_repeat  # shared idempotency semantics
+from engine.store.base import deduplicated, first_repeat  # shared idempotency semantics
 from events import Envelope, NewEvent
 from events.codec import decode_payload, encode_payload
 
@@ -146,7 +146,7 @@ class PostgresEventStore:
             raise ValueError("append needs at least one event")
         ids = [e.event_id or uuid.uuid4() for e in events]
         if len(set(ids)) != len(ids):
-            raise IdempotencyConflict(_first_repeat(ids), "twice in the same batch")
+            raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
         client_ids = [i for e, i in zip(events, ids) if e.event_id is not None]
         payloads = [encode_payload(e.data) for e in events]
         with self._pool.connection() as conn:
@@ -171,7 +171,7 @@ class PostgresEventStore:
             existing = _existing(conn, client_ids)
             if existing:
                 occurred = [to_micros(e.occurred_at) for e in events]
-                return _deduplicated(stream, ids, payloads, occurred, existing)
+                return deduplicated(stream, ids, payloads, occurred, existing)
         # 3. Optimistic concurrency.
         if expected_version is not None and expected_version != version:
             raise VersionConflict(stream, expected_version, version)

@@ -16,6 +16,8 @@ from pathlib import Path
 from engine.clock import Clock, SystemClock, from_micros, to_micros
 from engine.store.base import (
     AppendResult,
+    deduplicated,
+    first_repeat,
     IdempotencyConflict,
     ProjectionRecord,
     StoredEvent,
@@ -139,7 +141,7 @@ class SQLiteEventStore:
             raise ValueError("append needs at least one event")
         ids = [e.event_id or uuid.uuid4() for e in events]
         if len(set(ids)) != len(ids):
-            raise IdempotencyConflict(_first_repeat(ids), "twice in the same batch")
+            raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
         payloads = [encode_payload(e.data) for e in events]
         occurred = [to_micros(e.occurred_at) for e in events]
         conn = self._conn()
@@ -157,7 +159,7 @@ class SQLiteEventStore:
         client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
         existing = _existing(conn, client_ids) if client_ids else {}
         if existing:
-            return _deduplicated(stream, ids, payloads, occurred, existing)
+            return deduplicated(stream, ids, payloads, occurred, existing)
         head = conn.execute(
             "SELECT version, last_position, last_recorded_at FROM streams WHERE stream = ?", (stream,)
         ).fetchone()
@@ -276,15 +278,6 @@ class SQLiteEventStore:
             )
 
 
-def _first_repeat(ids: list[uuid.UUID]) -> uuid.UUID:
-    seen: set[uuid.UUID] = set()
-    for i in ids:
-        if i in seen:
-            return i
-        seen.add(i)
-    raise AssertionError("no repeat")
-
-
 def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
     found: dict[bytes, tuple] = {}
     for start in range(0, len(ids), 500):
@@ -296,22 +289,3 @@ def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
         ):
             found[row[0]] = row[1:]
     return found
-
-
-def _deduplicated(stream, ids, payloads, occurred, existing) -> AppendResult:
-    """A retried append: every id must already be stored with the same content."""
-    stored = []
-    for event_id, payload, occ in zip(ids, payloads, occurred):
-        row = existing.get(event_id.bytes)
-        if row is None:
-            raise IdempotencyConflict(
-                next(uuid.UUID(bytes=b) for b in existing),
-                "by an earlier append, and this batch mixes stored and new events",
-            )
-        old_stream, version, position, old_occ, old_payload = row
-        if old_stream != stream:
-            raise IdempotencyConflict(event_id, f"in stream {old_stream!r}, not {stream!r}")
-        if old_occ != occ or old_payload != payload:
-            raise IdempotencyConflict(event_id, "with a different payload or occurred_at")
-        stored.append(StoredEvent(event_id, version, position))
-    return AppendResult(stream, stored, deduplicated=True)
