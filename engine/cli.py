@@ -10,6 +10,7 @@ app = typer.Typer(help="Strideline: an event-sourced coaching engine for runners
                   no_args_is_help=True, add_completion=False)
 
 _COMMAND_MODULES = [
+    "athletes",
     "demo",
     "db",
 ]
