@@ -13,6 +13,8 @@ _COMMAND_MODULES = [
     "athletes",
     "demo",
     "db",
+    "serve",
+    "keys",
 ]
 
 

@@ -1,0 +1,218 @@
+"""The ASGI application (Litestar): ``create_app(runtime, start_workers=...)``.
+
+* Workers: with ``start_workers`` the in-process pipeline (dramatiq StubBroker, worker threads) runs
+  for the app's lifespan; otherwise, when ``STRIDELINE_REDIS_URL`` is set, ingest's wake-up goes to
+  Redis (``workers.actors.wake``) for separate ``dramatiq workers.actors`` processes.
+* Access log: one ``http_request`` line per request with method, path template, status, duration
+  and request id; never bodies, query strings or raw paths (health data stays out of logs).
+* Limits: request bodies over 4 MiB (plus a little for the envelope) get 413.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import structlog
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, Discriminator, Reference, Schema
+
+from engine.api import routes
+from engine.api.errors import EXCEPTION_HANDLERS
+from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
+from engine.api.security import SECURITY_SCHEMES, require_scope
+from engine.keys import KeyStore
+from engine.runtime import Runtime
+from events.codec import MAX_BATCH_BYTES
+from events.vocabulary import EVENT_TYPES
+
+log = structlog.get_logger("strideline.api")
+
+MAX_BODY_BYTES = MAX_BATCH_BYTES + 64 * 1024
+"""The codec's batch limit (4 MiB of events) plus room for the envelope around them."""
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class StridelineApp(Litestar):
+    """Litestar with a request id and a privacy-safe access log around every HTTP request."""
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await super().__call__(scope, receive, send_with_id)
+        finally:
+            log.info("http_request", method=scope.get("method"), path=scope.get("path_template") or "<unmatched>",
+                     status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                     request_id=request_id)
+
+
+def _request_id(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+# -- health ------------------------------------------------------------------------------------
+
+
+@get("/health", tags=["health"], summary="Liveness: the process answers", sync_to_thread=False)
+def health() -> Health:
+    return Health()
+
+
+@get("/ready", tags=["health"], summary="Readiness: the store (and Redis, when configured) answer",
+     responses={503: routes.ResponseSpec(Readiness, description="a dependency is unavailable",
+                                         generate_examples=False)})
+async def ready(state: State) -> Response[Readiness]:
+    checks: dict[str, str] = {}
+    rt: Runtime = state.runtime
+    try:
+        await anyio.to_thread.run_sync(rt.store.last_position)
+        checks["store"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["store"] = f"error: {type(exc).__name__}"
+    redis_url = state.api_settings["redis_url"]
+    if redis_url:
+        try:
+            await anyio.to_thread.run_sync(_ping_redis, redis_url)
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+    pipeline = state.pipeline
+    if pipeline is not None:
+        checks["workers"] = "in-process"
+    ok = all(v in {"ok", "in-process"} for v in checks.values())
+    return Response(Readiness(status="ready" if ok else "unavailable", checks=checks),
+                    status_code=200 if ok else 503)
+
+
+def _ping_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+# -- the application ---------------------------------------------------------------------------
+
+
+def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None = None,
+               redis_url: str | None = None, worker_threads: int = 2,
+               max_wait: float = routes.MAX_WAIT_S) -> Litestar:
+    """Build the API around a runtime.
+
+    ``start_workers``: run the in-process pipeline for the app's lifespan (the embedded default).
+    Otherwise, with a Redis URL (argument or ``STRIDELINE_REDIS_URL``) ingest wakes the Redis
+    workers; with neither, appends are stored and projected only when some worker catches up.
+    ``max_wait`` caps long-polls (tests lower it)."""
+    redis_url = redis_url if redis_url is not None else os.environ.get("STRIDELINE_REDIS_URL") or None
+    if start_workers and redis_url:
+        raise ValueError("start_workers runs the in-process pipeline; with Redis, run `dramatiq workers.actors`")
+    if not start_workers and redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        from workers import actors
+
+        if not isinstance(actors.project.broker, RedisBroker):
+            raise RuntimeError("STRIDELINE_REDIS_URL must be set before workers are imported")
+        runtime.ingestor.wake = actors.wake
+    keys = keys if keys is not None else KeyStore()
+    state = State({"runtime": runtime, "api_keys": keys, "pipeline": None,
+                   "api_settings": {"redis_url": redis_url, "max_wait": max_wait}})
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not start_workers:
+            yield
+            return
+        from workers.inprocess import InProcessPipeline
+
+        with InProcessPipeline(runtime, threads=worker_threads) as pipeline:
+            app.state.pipeline = pipeline
+            log.info("api_workers_started", mode="in-process", threads=worker_threads)
+            try:
+                yield
+            finally:
+                app.state.pipeline = None
+
+    app = StridelineApp(
+        route_handlers=[health, ready, *routes.ROUTES],
+        guards=[require_scope],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        state=state,
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        openapi_config=OpenAPIConfig(
+            title="Strideline API", version="1.0.0", path="/schema",
+            description=("Event-sourced coaching engine for runners coming back from injury: append an "
+                         "athlete's events, read their events, the coach's view and recommendations. "
+                         "Errors: every 4xx carries `{\"errors\": [{\"path\", \"reason\", \"location\"}]}`."),
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            use_handler_docstrings=False,
+        ),
+        debug=False,
+    )
+    _tighten_openapi(app)
+    return app
+
+
+def _tighten_openapi(app: Litestar) -> None:
+    """State what msgspec enforces but Litestar leaves out: unknown fields are refused
+    (``additionalProperties: false``) and event unions are discriminated by ``type``."""
+    schemas = app.openapi_schema.components.schemas or {}
+    strict = {cls.__name__ for cls in EVENT_TYPES.values()}
+    strict |= {ClientNewEvent.__name__, AppendRequest.__name__, CreateKeyRequest.__name__}
+    tag_of = {name: cls.__struct_config__.tag for name, cls in
+              ((c.__name__, c) for c in EVENT_TYPES.values())}
+    for name, schema in schemas.items():
+        if not isinstance(schema, Schema):
+            continue
+        if name in strict:
+            schema.additional_properties = False
+        for prop in (schema.properties or {}).values():
+            _discriminate(prop, tag_of)
+
+
+def _discriminate(prop: Any, tag_of: dict[str, str]) -> None:
+    if not isinstance(prop, Schema) or not prop.one_of:
+        return
+    refs = [item for item in prop.one_of if isinstance(item, Reference)]
+    if len(refs) != len(prop.one_of):
+        return
+    names = [ref.ref.rsplit("/", 1)[-1] for ref in refs]
+    if all(n in tag_of for n in names):
+        prop.discriminator = Discriminator(property_name="type",
+                                           mapping={tag_of[n]: r.ref for n, r in zip(names, refs)})
+
+
+__all__ = ["MAX_BODY_BYTES", "StridelineApp", "create_app"]
