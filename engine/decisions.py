@@ -30,7 +30,7 @@ def recommendation_id(athlete_id: str, policy: Policy, topic: str, at_us: int, p
 
 
 def _fingerprint(advice: Advice) -> str:
-    target = ",".join(f"{k}={advice.target[k]}" for k in sorted(advice.target))
+    target = ",".join([f"{k}={v}" for k, v in sorted(advice.target.items())])
     return f"{advice.kind}|{advice.rule_id}|{target}"
 
 

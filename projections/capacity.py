@@ -127,17 +127,25 @@ def prune(state: CapacityState, before_day: int) -> None:
             del per_day[day]
 
 
+def _days_in(per_day: dict, first_day: int, last_day: int) -> list:
+    """The values of ``per_day`` on days first_day..last_day: by lookup when the window is shorter
+    than the dict (a week among ten retained weeks), else by one pass (same values either way)."""
+    if last_day - first_day < len(per_day):
+        return [per_day[d] for d in range(first_day, last_day + 1) if d in per_day]
+    return [v for d, v in per_day.items() if first_day <= d <= last_day]
+
+
 def best_in(state: CapacityState, exercise: str, first_day: int, last_day: int) -> float:
     """Best e1RM of ``exercise`` logged on days first_day..last_day (0.0 when none)."""
-    return max((v.get(exercise, 0.0) for d, v in state.e1rm_by_day.items() if first_day <= d <= last_day),
+    return max((v.get(exercise, 0.0) for v in _days_in(state.e1rm_by_day, first_day, last_day)),
                default=0.0)
 
 
 def max_reps_in(state: CapacityState, exercise: str, first_day: int, last_day: int) -> int:
-    return max((v.get(exercise, 0) for d, v in state.max_reps_by_day.items() if first_day <= d <= last_day),
+    return max((v.get(exercise, 0) for v in _days_in(state.max_reps_by_day, first_day, last_day)),
                default=0)
 
 
 def sessions_in(per_day: dict[int, int], first_day: int, last_day: int) -> int:
     """Days with at least one set in a per-day count dict (a day of lifting is one session)."""
-    return sum(1 for d, n in per_day.items() if first_day <= d <= last_day and n > 0)
+    return sum(1 for n in _days_in(per_day, first_day, last_day) if n > 0)

@@ -73,7 +73,11 @@ def prune(state: PainState, before_day: int) -> None:
 
 def baseline(state: PainState, day: int, limits: PainThresholds) -> float | None:
     """Median next-morning pain over the days before ``day``; None until there is one."""
-    scores = [s for d, s in state.morning.items() if day - limits.baseline_days <= d < day]
+    morning, first = state.morning, day - limits.baseline_days
+    if limits.baseline_days < len(morning):
+        scores = [morning[d] for d in range(first, day) if d in morning]
+    else:
+        scores = [s for d, s in morning.items() if first <= d < day]
     return float(statistics.median(scores)) if scores else None
 
 

@@ -104,12 +104,14 @@ def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, since_day: int
 
 def heavy_weeks(capacity: cap.CapacityState, since_day: int, day: int, per_week: int) -> int:
     """Complete Monday-based weeks since ``since_day`` with at least ``per_week`` heavy sessions."""
-    count = 0
-    for week in range(week_of(since_day), week_of(day)):
-        first = week_start(week)
-        if cap.sessions_in(capacity.heavy_sets, first, first + 6) >= per_week:
-            count += 1
-    return count
+    first_week, last_week = week_of(since_day), week_of(day)
+    if per_week <= 0:
+        return max(0, last_week - first_week)
+    sessions: dict[int, int] = {}  # one pass over the days, not one per week
+    for d, n in capacity.heavy_sets.items():
+        if n > 0 and first_week <= (week := week_of(d)) < last_week:
+            sessions[week] = sessions.get(week, 0) + 1
+    return sum(1 for n in sessions.values() if n >= per_week)
 
 
 def strength_exit(capacity: cap.CapacityState, pain: pn.PainState, day: int, entered_day: int,

@@ -124,8 +124,9 @@ class BaselinePolicy:
             return _phase_advice("regress_phase", "settle", "phase.regress_new_injury",
                                  "A new injury was reported: back to settling symptoms.",
                                  {"from_phase": phase})
-        red_days = sum(1 for d in range(day - self.config.phases.red_window_days, day + 1)
-                       if _day_colour(s.pain, d, self.config.pain) == pn.RED and d >= s.phase.entered_day)
+        red_days = 0 if phase == "settle" else sum(  # only days since the phase began count
+            1 for d in range(max(day - self.config.phases.red_window_days, s.phase.entered_day), day + 1)
+            if _day_colour(s.pain, d, self.config.pain) == pn.RED)
         if phase != "settle" and red_days >= c.red_days_to_regress:
             return _phase_advice("regress_phase", ph.PHASES[index - 1], "phase.regress_red_pain",
                                  f"Red pain on {red_days} days this week: step back a phase.",
@@ -382,10 +383,13 @@ def _flag(topic: str, rule: str, text: str, why: dict, drop_off_point: int | Non
 
 
 def _day_colour(pain: pn.PainState, day: int, limits: pn.PainThresholds) -> str | None:
-    scores = [s for s in (pain.rest.get(day), pain.activity.get(day), pain.morning.get(day)) if s is not None]
-    if not scores:
+    worst = None
+    for per_day in (pain.rest, pain.activity, pain.morning):
+        score = per_day.get(day)
+        if score is not None and (worst is None or score > worst):
+            worst = score
+    if worst is None:
         return None
-    worst = max(scores)
     return pn.GREEN if worst <= limits.green_max else pn.AMBER if worst <= limits.amber_max else pn.RED
 
 

@@ -97,7 +97,10 @@ class SQLiteEventStore:
         *,
         clock: Clock | None = None,
         synchronous: str = "FULL",
+        group_commit: bool = False,
     ) -> None:
+        """``group_commit=True``: concurrent appends share one transaction and one fsync (see
+        ``_group_append``); each caller still gets its own result or its own error."""
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         self.path = str(path)
@@ -108,6 +111,10 @@ class SQLiteEventStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self.group_commit = group_commit
+        self._group_lock = threading.Lock()
+        self._group_queue: list[_PendingAppend] = []
+        self._group_leader = False
         self._conn().executescript(SCHEMA)
 
     # -- connections ---------------------------------------------------------------------------
@@ -144,6 +151,9 @@ class SQLiteEventStore:
             raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
         payloads = [encode_payload(e.data) for e in events]
         occurred = [to_micros(e.occurred_at) for e in events]
+        if self.group_commit:
+            return self._group_append(
+                _PendingAppend(stream, events, ids, payloads, occurred, expected_version))
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -154,6 +164,119 @@ class SQLiteEventStore:
             raise
         conn.execute("COMMIT")
         return result
+
+    # -- group commit ----------------------------------------------------------------------------
+    #
+    # Leader/follower group commit: an appender that finds no commit in progress becomes the leader
+    # and commits what is queued (its own batch first, plus whatever arrived meanwhile) in one
+    # transaction and one fsync. While the leader waits on the fsync, new appenders queue; when it
+    # is done it hands the lead to the oldest queued appender, so every caller returns as soon as
+    # its own transaction is durable. Alone, an appender leads at once: no thread hand-off.
+    #
+    # Each batch is judged on its own, in queue order, against the log as the batches before it in
+    # the group leave it (the same rules as ``_append_locked``: idempotency, expected version): a
+    # refused batch gets its own error and writes nothing, the others go on. The group's rows are
+    # then written with one statement per table. Only a failure of the transaction itself (disk
+    # full, I/O error) fails every batch of the group, and then nothing of it is stored.
+
+    def _group_append(self, pending: _PendingAppend) -> AppendResult:
+        with self._group_lock:
+            self._group_queue.append(pending)
+            lead = not self._group_leader
+            if lead:
+                self._group_leader = True
+        if not lead:
+            pending.done.wait()
+            if not pending.lead:
+                return pending.outcome()
+        with self._group_lock:  # the leader: take everything queued so far (its own batch too)
+            group, self._group_queue = self._group_queue, []
+        try:
+            self._commit_group(group)
+        finally:
+            with self._group_lock:
+                if self._group_queue:
+                    successor = self._group_queue[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._group_leader = False
+        return pending.outcome()
+
+    def _commit_group(self, group: list[_PendingAppend]) -> None:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            rows, heads = self._plan_group(conn, group)
+            if rows:
+                conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                conn.executemany(
+                    "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
+                    "VALUES (?,?,?,?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+                    "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
+                    [(stream, *head) for stream, head in heads.items()],
+                )
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the transaction itself failed: nothing of the group is stored
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for item in group:
+                if item.error is None:
+                    item.result, item.error = None, exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for item in group:
+                item.lead = False
+                item.done.set()
+
+    def _plan_group(self, conn, group: list[_PendingAppend]) -> tuple[list[tuple], dict[str, tuple]]:
+        """Judge each batch in order; return the rows to insert and the new heads of the streams."""
+        client_ids = [i.bytes for item in group for e, i in zip(item.events, item.ids)
+                      if e.event_id is not None]
+        known = _existing(conn, client_ids) if client_ids else {}
+        streams = list({item.stream for item in group})
+        heads: dict[str, tuple] = {}
+        for start in range(0, len(streams), 500):
+            chunk = streams[start:start + 500]
+            for stream, version, position, recorded in conn.execute(
+                "SELECT stream, version, last_position, last_recorded_at FROM streams "
+                f"WHERE stream IN ({','.join('?' * len(chunk))})", chunk,
+            ):
+                heads[stream] = (version, position, recorded)
+        (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        now = to_micros(self.clock.now())
+        rows: list[tuple] = []
+        changed: dict[str, tuple] = {}
+        for item in group:
+            try:
+                stream, events, ids = item.stream, item.events, item.ids
+                existing = {i.bytes: known[i.bytes] for e, i in zip(events, ids)
+                            if e.event_id is not None and i.bytes in known}
+                if existing:
+                    item.result = deduplicated(stream, ids, item.payloads, item.occurred, existing)
+                    continue
+                version, _, last_recorded = heads.get(stream, (0, 0, 0))
+                if item.expected_version is not None and item.expected_version != version:
+                    raise VersionConflict(stream, item.expected_version, version)
+                recorded = max(now, last_recorded)
+                stored = []
+                for offset, (event, event_id, payload, occ) in enumerate(
+                        zip(events, ids, item.payloads, item.occurred)):
+                    position, v = last_position + 1 + offset, version + 1 + offset
+                    rows.append((
+                        position, event_id.bytes, stream, v, event.data.__struct_config__.tag, occ,
+                        recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
+                        event.source, payload,
+                    ))
+                    stored.append(StoredEvent(event_id, v, position))
+                    known[event_id.bytes] = (stream, v, position, occ, payload)
+                last_position = stored[-1].position
+                heads[stream] = changed[stream] = (stored[-1].version, last_position, recorded)
+                item.result = AppendResult(stream, stored, deduplicated=False)
+            except Exception as exc:  # this batch only: the others go on
+                item.error = exc
+        return rows, changed
 
     def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version):
         client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
@@ -276,6 +399,27 @@ class SQLiteEventStore:
             self._conn().execute(
                 "DELETE FROM projections WHERE name = ? AND athlete = ?", (name, athlete_id)
             )
+
+
+class _PendingAppend:
+    """One caller's batch waiting for a group commit, and then its outcome."""
+
+    __slots__ = ("stream", "events", "ids", "payloads", "occurred", "expected_version", "done", "lead",
+                 "result", "error")
+
+    def __init__(self, stream, events, ids, payloads, occurred, expected_version) -> None:
+        self.stream, self.events, self.ids = stream, events, ids
+        self.payloads, self.occurred, self.expected_version = payloads, occurred, expected_version
+        self.done = threading.Event()
+        self.lead = False
+        self.result: AppendResult | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> AppendResult:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:

@@ -1,0 +1,94 @@
+"""Strideline's append figures, through the Python API (``Ingestor.append``), durable by default.
+
+The store runs WAL with ``synchronous=FULL`` (its default, the same as the peer's): every commit
+fsyncs the WAL before the call returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from engine.ingest import Ingestor
+from engine.store.sqlite import SQLiteEventStore
+from events import NewEvent
+
+
+def _durability(store: SQLiteEventStore) -> dict:
+    conn = store._conn()
+    return {"journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+            "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[
+                conn.execute("PRAGMA synchronous").fetchone()[0]]}
+
+
+def append_single(path: str, per_athlete: dict[str, list[NewEvent]], **store_options) -> dict:
+    """One event per ``Ingestor.append`` call: one transaction and one fsync each."""
+    store = SQLiteEventStore(path, **store_options)
+    ingest = Ingestor(store)
+    n, began = 0, time.perf_counter()
+    for athlete_id, events in per_athlete.items():
+        for event in events:
+            ingest.append(athlete_id, [event])
+        n += len(events)
+    seconds = time.perf_counter() - began
+    info = _durability(store)
+    store.close()
+    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds), **info}
+
+
+def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int = 1000,
+                   **store_options) -> dict:
+    """Each athlete's events in batches of up to ``batch`` (the API's limit is 1,000)."""
+    store = SQLiteEventStore(path, **store_options)
+    ingest = Ingestor(store)
+    n, began = 0, time.perf_counter()
+    for athlete_id, events in per_athlete.items():
+        for start in range(0, len(events), batch):
+            ingest.append(athlete_id, events[start:start + batch])
+        n += len(events)
+    seconds = time.perf_counter() - began
+    store.close()
+    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds)}
+
+
+def append_concurrent(path: str, per_athlete: dict[str, list[NewEvent]], clients: int,
+                      **store_options) -> dict:
+    """``clients`` threads, each appending its athletes' events one per call (single-event
+    requests from many clients at once: what group commit is for)."""
+    store = SQLiteEventStore(path, **store_options)
+    ingest = Ingestor(store)
+    athletes = list(per_athlete)
+    shares = [athletes[i::clients] for i in range(clients)]
+    errors: list[BaseException] = []
+    latencies: list[float] = []
+    start = threading.Barrier(clients + 1)
+
+    def client(mine: list[str]) -> None:
+        local = []
+        start.wait()
+        try:
+            for athlete_id in mine:
+                for event in per_athlete[athlete_id]:
+                    t = time.perf_counter()
+                    ingest.append(athlete_id, [event])
+                    local.append(time.perf_counter() - t)
+        except BaseException as exc:  # reported, not swallowed
+            errors.append(exc)
+        latencies.extend(local)
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in shares]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - began
+    store.close()
+    if errors:
+        raise errors[0]
+    latencies.sort()
+    n = len(latencies)
+    return {"clients": clients, "events": n, "seconds": round(seconds, 3),
+            "events_per_s": round(n / seconds),
+            "p50_ms": round(latencies[n // 2] * 1000, 2), "p99_ms": round(latencies[int(n * 0.99)] * 1000, 2)}

@@ -1,0 +1,77 @@
+"""Benchmark data: simulated cohorts, cached as SQLite stores under bench/out/ (gitignored).
+
+A cohort store is loaded the way live ingest would write it: one append per submission, with the
+store's clock set to the submission's send time, so ``recorded_at`` (and therefore every decision
+point) is what the live pipeline would have seen. Loading uses ``synchronous=OFF``: it is set-up,
+not a measured figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from engine.clock import ManualClock
+from engine.simulation import simulate_cohort
+from engine.store.sqlite import SQLiteEventStore
+from events import NewEvent
+
+OUT = Path(os.environ.get("STRIDELINE_BENCH_OUT", Path(__file__).parent / "out"))
+START = dt.date(2026, 1, 5)
+
+
+def cohort_store_path(athletes: int, weeks: int, seed: int, out: Path = OUT) -> Path:
+    return out / f"cohort-{athletes}x{weeks}w-s{seed}.sqlite3"
+
+
+def remove_sqlite(path: Path | str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def load_cohort(athletes: int, weeks: int, seed: int = 1, out: Path = OUT, *, log=print) -> Path:
+    """The cohort's store file, simulated and loaded once (later runs reuse it)."""
+    path = cohort_store_path(athletes, weeks, seed, out)
+    done = Path(str(path) + ".done")
+    if path.exists() and done.exists():
+        return path
+    remove_sqlite(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start_at = dt.datetime.combine(START, dt.time(), tzinfo=dt.timezone.utc)
+    clock = ManualClock(start_at)
+    store = SQLiteEventStore(path, clock=clock, synchronous="OFF")
+    began, events, last_report = time.perf_counter(), 0, time.perf_counter()
+    for submission in simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=START):
+        clock.set(submission.send_at)
+        store.append(submission.athlete_id, submission.events)
+        events += len(submission.events)
+        if time.perf_counter() - last_report > 30:
+            last_report = time.perf_counter()
+            log(f"  loading cohort: {events:,} events in {last_report - began:.0f} s")
+    store.close()
+    done.write_text(f"{events}\n")
+    log(f"  cohort {athletes}x{weeks}w seed {seed}: {events:,} events loaded in "
+        f"{time.perf_counter() - began:.1f} s -> {path}")
+    return path
+
+
+def cohort_events(athletes: int, weeks: int, seed: int = 1) -> dict[str, list[NewEvent]]:
+    """Each athlete's events in order (the input of the append benchmarks)."""
+    per_athlete: dict[str, list[NewEvent]] = defaultdict(list)
+    for submission in simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=START):
+        per_athlete[submission.athlete_id].extend(submission.events)
+    return dict(per_athlete)
+
+
+def take_events(per_athlete: dict[str, list[NewEvent]], limit: int) -> dict[str, list[NewEvent]]:
+    """Whole athletes, in order, until about ``limit`` events."""
+    out, n = {}, 0
+    for athlete_id, events in per_athlete.items():
+        if n >= limit:
+            break
+        out[athlete_id] = events
+        n += len(events)
+    return out
