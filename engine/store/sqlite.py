@@ -400,6 +400,26 @@ class SQLiteEventStore:
                 "DELETE FROM projections WHERE name = ? AND athlete = ?", (name, athlete_id)
             )
 
+    # -- import: stored events as they are (replay's `strideline import`) -----------------------
+    # Not part of the EventStore protocol: an exported log goes back into an empty SQLite file with
+    # its event ids, streams, versions, positions and times unchanged (docs/replay.md).
+
+    def import_envelopes(self, envelopes: Iterable[Envelope], batch_size: int = 5000) -> int:
+        """Insert stored events as they are into an empty store, in one transaction.
+
+        Refuses (ImportConflict, nothing written) a store that already holds events, positions that
+        do not strictly increase, stream versions that are not 1, 2, 3, ... in order, recorded_at
+        going back within a stream, and a repeated event id. Returns the number of events."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            count = _import_locked(conn, envelopes, batch_size)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return count
+
 
 class _PendingAppend:
     """One caller's batch waiting for a group commit, and then its outcome."""
@@ -433,3 +453,60 @@ def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
         ):
             found[row[0]] = row[1:]
     return found
+
+# -- import: the checks and inserts behind SQLiteEventStore.import_envelopes ------------------------
+
+from collections.abc import Iterable  # noqa: E402,F811  (kept beside the one section that needs them)
+
+from engine.store.base import StoreError  # noqa: E402
+
+
+class ImportConflict(StoreError):
+    """An import was refused: the store is not empty, or the log breaks the store's invariants."""
+
+
+def _import_locked(conn: sqlite3.Connection, envelopes: Iterable[Envelope], batch_size: int) -> int:
+    if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
+        raise ImportConflict("the store already holds events: import only into an empty store")
+    heads: dict[str, tuple[int, int]] = {}  # stream -> (version, recorded_at us)
+    last_position, count, rows = 0, 0, []
+    for e in envelopes:
+        if e.position <= last_position:
+            raise ImportConflict(f"{_named(e)}: position does not follow position {last_position}")
+        version, recorded = heads.get(e.stream, (0, 0))
+        recorded_us = to_micros(e.recorded_at)
+        if e.version != version + 1:
+            raise ImportConflict(f"{_named(e)}: expected stream version {version + 1}")
+        if recorded_us < recorded:
+            raise ImportConflict(f"{_named(e)}: recorded_at goes back within the stream")
+        heads[e.stream] = (e.version, recorded_us)
+        last_position = e.position
+        rows.append((e.position, e.event_id.bytes, e.stream, e.version, e.data.__struct_config__.tag,
+                     to_micros(e.occurred_at), recorded_us, _uuid_bytes(e.correlation_id),
+                     _uuid_bytes(e.causation_id), e.source, encode_payload(e.data)))
+        if len(rows) >= batch_size:
+            count += _insert_imported(conn, rows)
+            rows = []
+    if rows:
+        count += _insert_imported(conn, rows)
+    conn.execute(
+        "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
+        "SELECT stream, max(version), max(position), max(recorded_at) FROM events GROUP BY stream")
+    return count
+
+
+def _named(e: Envelope) -> str:
+    return f"event {e.event_id} (position {e.position}, stream {e.stream!r}, version {e.version})"
+
+
+def _insert_imported(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    try:
+        conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    except sqlite3.IntegrityError as exc:
+        for r in rows:  # the failing row: its id is stored already, at another position
+            stored = conn.execute("SELECT position FROM events WHERE event_id = ?", (r[1],)).fetchone()
+            if stored is not None and stored[0] != r[0]:
+                raise ImportConflict(f"event {uuid.UUID(bytes=r[1])} (position {r[0]}) repeats the event id "
+                                     f"of position {stored[0]}") from None
+        raise ImportConflict(f"the log breaks a store constraint: {exc}") from None
+    return len(rows)

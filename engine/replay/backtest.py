@@ -1,0 +1,170 @@
+"""`replay`: a store or an exported log under one or more policies, as analysts' tables.
+
+The log is replayed athlete by athlete with ``engine.decisions.advance`` (the live mechanism), as of
+a horizon (default: the last ``recorded_at`` in the log): events recorded after it are not read, and
+day boundaries are evaluated up to it. Athletes are split into partitions by a stable hash; each
+partition is a job a worker process runs against the store on its own. Output directory:
+
+* ``recommendations_<policy>.parquet|csv`` - every recommendation of each policy;
+* ``diff.parquet|csv`` - where policies disagree, aligned by (athlete, decision time, topic);
+* ``athlete_metrics.parquet|csv`` - outcome metrics per (policy, athlete);
+* ``metrics.parquet|csv`` - outcome metrics per policy;
+* ``report.html`` (self-contained) and ``charts/*.png``; ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.clock import to_micros
+from engine.replay.errors import ReplayError
+from engine.replay.jobs import ReplayJob, partition_of, run_replay_job
+from engine.replay.policies import LoadedPolicy, PolicySpec, load_all, parse_policy, slug
+from engine.replay.pool import run_jobs
+from engine.replay.progress import NullProgress, ProgressSink
+from engine.replay.source import athlete_streams, last_recorded_at, open_source
+from engine.replay.summary import summarise
+from engine.replay.tables import RECOMMENDATION_SCHEMA, diff_schema, merge_parts, write_table
+
+
+@dataclass
+class ReplayResult:
+    out_dir: Path
+    horizon: dt.datetime
+    policies: list[dict]
+    athletes: int
+    events: int
+    seconds: float
+    files: dict[str, Path] = field(default_factory=dict)
+    metrics: object = None
+    """pyarrow Table: one row of outcome metrics per policy."""
+    athlete_metrics: object = None
+    """pyarrow Table: one row per (policy, athlete)."""
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def recommendations(self, label: str):
+        """One policy's recommendations as a pyarrow Table (``.to_pandas()``, ``polars.from_arrow``)."""
+        import pyarrow.parquet as pq
+
+        key = f"recommendations:{label}"
+        if key not in self.files:
+            raise KeyError(f"no policy labelled {label!r}; labels: {[p['label'] for p in self.policies]}")
+        return pq.read_table(self.files[key])
+
+    def diff(self):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.files["diff"]) if "diff" in self.files else None
+
+
+def _specs(policies: Sequence[PolicySpec | str]) -> list[PolicySpec]:
+    return [p if isinstance(p, PolicySpec) else parse_policy(p) for p in policies]
+
+
+def describe(loaded: Sequence[LoadedPolicy]) -> list[dict]:
+    return [{"label": p.label, "spec": p.spec.spec, "config": p.spec.config,
+             "overrides": {k: v for k, v in p.spec.overrides}, "name": str(getattr(p.policy, "name", "")),
+             "version": str(getattr(p.policy, "version", ""))} for p in loaded]
+
+
+def replay(source: str | Path, policies: Sequence[PolicySpec | str], out_dir: str | Path, *,
+           horizon: dt.datetime | None = None, workers: int = 1, partitions: int | None = None,
+           diff: bool = True, report: bool = True, csv: bool = True,
+           progress: ProgressSink | None = None) -> ReplayResult:
+    """Replay ``source`` (store URL/path, or a .jsonl/.parquet export) under ``policies``."""
+    progress = progress or NullProgress()
+    loaded = load_all(_specs(policies))
+    if horizon is not None and horizon.tzinfo is None:
+        raise ReplayError("the horizon must be timezone-aware")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    if _is_file(source):
+        progress.start("importing", None)
+    src = open_source(source, progress=progress.advance)
+    try:
+        store = src.open()
+        streams = athlete_streams(store)
+        horizon = horizon or last_recorded_at(store)
+        store.close()
+        if horizon is None:
+            raise ReplayError(f"{src.description}: the log is empty")
+        result = _run(src.url, loaded, streams, horizon, out, workers, partitions, diff, csv, progress)
+    finally:
+        src.close()
+    result.seconds = time.perf_counter() - began
+    result.policies = describe(loaded)
+    if report:
+        from engine.replay.report import replay_report
+
+        progress.start("report", None, "charts")
+        result.files |= replay_report(result, src.description)
+    _manifest(result, src.description)
+    return result
+
+
+def _is_file(source) -> bool:
+    from engine.replay.logio import is_log_file
+
+    return is_log_file(source)
+
+
+def _run(url: str, loaded: Sequence[LoadedPolicy], streams: list[tuple[str, int]], horizon: dt.datetime,
+         out: Path, workers: int, partitions: int | None, diff: bool, csv: bool,
+         progress: ProgressSink) -> ReplayResult:
+    count = partitions or (1 if workers <= 1 else workers * 4)
+    count = max(1, min(count, len(streams) or 1))
+    groups: list[list[str]] = [[] for _ in range(count)]
+    for athlete_id, _ in streams:
+        groups[partition_of(athlete_id, count)].append(athlete_id)
+    part_dir = out / "_parts"
+    shutil.rmtree(part_dir, ignore_errors=True)
+    part_dir.mkdir(parents=True)
+    specs = tuple((p.label, p.spec) for p in loaded)
+    jobs = [ReplayJob(url, i, tuple(g), specs, to_micros(horizon), str(part_dir), diff)
+            for i, g in enumerate(groups) if g]
+    progress.start("replaying", sum(v for _, v in streams))
+    parts = run_jobs(run_replay_job, jobs, workers, lambda e, a: progress.advance(e))
+    labels = [p.label for p in loaded]
+    result = ReplayResult(out, horizon, [], sum(p.athletes for p in parts), sum(p.events for p in parts), 0.0)
+    progress.start("writing", len(labels) + 2, "tables")
+    for i, label in enumerate(labels):
+        name = f"recommendations_{slug(label)}"
+        merge_parts([p.recommendations[i] for p in parts if p.recommendations[i][1]], RECOMMENDATION_SCHEMA,
+                    out / f"{name}.parquet", out / f"{name}.csv" if csv else None)
+        result.files[f"recommendations:{label}"] = out / f"{name}.parquet"
+        progress.advance(1)
+    if diff and len(labels) > 1:
+        merge_parts([p.diff for p in parts if p.diff and p.diff[1]], diff_schema(labels),
+                    out / "diff.parquet", out / "diff.csv" if csv else None)
+        result.files["diff"] = out / "diff.parquet"
+    progress.advance(1)
+    per_policy = [sorted((row for p in parts for row in p.metrics[i]), key=lambda r: r["athlete_id"])
+                  for i in range(len(labels))]
+    result.athlete_metrics = write_table([r for rows in per_policy for r in rows], None,
+                                         out / "athlete_metrics.parquet", out / "athlete_metrics.csv" if csv else None)
+    result.metrics = write_table([summarise(label, rows) for label, rows in zip(labels, per_policy)], None,
+                                 out / "metrics.parquet", out / "metrics.csv" if csv else None)
+    result.files |= {"athlete_metrics": out / "athlete_metrics.parquet", "metrics": out / "metrics.parquet"}
+    progress.advance(1)
+    shutil.rmtree(part_dir, ignore_errors=True)
+    return result
+
+
+def _manifest(result: ReplayResult, source: str) -> None:
+    manifest = {"kind": "replay", "source": source, "horizon": result.horizon.isoformat(),
+                "policies": result.policies, "athletes": result.athletes, "events": result.events,
+                "seconds": round(result.seconds, 3),
+                "files": {k: str(v.relative_to(result.out_dir)) for k, v in result.files.items()}}
+    path = result.out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    result.files["manifest"] = path

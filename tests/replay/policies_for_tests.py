@@ -1,0 +1,42 @@
+"""Hand-made policies whose recommendations are easy to predict (loaded as ``policies_for_tests:X``)."""
+
+from __future__ import annotations
+
+from engine.policies.base import Advice
+
+
+class _Cap:
+    version = "1"
+    config = None
+    divisor = 1
+
+    def decide(self, state, decision_time):
+        return [Advice(topic="cap", kind="progress", rule_id="cap.step", explanation="",
+                       target={"km": state.version // self.divisor})]
+
+
+class Tortoise(_Cap):
+    """Its cap rises every third event: changes at versions 3 and 6."""
+
+    name = "tortoise"
+    divisor = 3
+
+
+class Hare(_Cap):
+    """Its cap rises every second event: changes at versions 2, 4 and 6."""
+
+    name = "hare"
+    divisor = 2
+
+
+class Fussy:
+    """Raises at the decision point after the athlete's fourth event."""
+
+    name = "fussy"
+    version = "1"
+    config = None
+
+    def decide(self, state, decision_time):
+        if state.version == 4:
+            raise ValueError("cannot decide on version 4")
+        return []
