@@ -51,10 +51,11 @@ def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int
     return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds)}
 
 
-def append_concurrent(path: str, per_athlete: dict[str, list[NewEvent]], clients: int,
+def append_concurrent(path: str, per_athlete: dict[str, list[list[NewEvent]]], clients: int,
                       **store_options) -> dict:
-    """``clients`` threads, each appending its athletes' events one per call (single-event
-    requests from many clients at once: what group commit is for)."""
+    """``clients`` threads, each appending its athletes' batches one per call (``[[e] for e in
+    events]`` for single-event calls; the simulator's submissions for what apps send): many
+    clients at once, which is what group commit is for."""
     store = SQLiteEventStore(path, **store_options)
     ingest = Ingestor(store)
     athletes = list(per_athlete)
@@ -68,10 +69,10 @@ def append_concurrent(path: str, per_athlete: dict[str, list[NewEvent]], clients
         start.wait()
         try:
             for athlete_id in mine:
-                for event in per_athlete[athlete_id]:
+                for batch in per_athlete[athlete_id]:
                     t = time.perf_counter()
-                    ingest.append(athlete_id, [event])
-                    local.append(time.perf_counter() - t)
+                    ingest.append(athlete_id, batch)
+                    local.append((time.perf_counter() - t, len(batch)))
         except BaseException as exc:  # reported, not swallowed
             errors.append(exc)
         latencies.extend(local)
@@ -88,7 +89,8 @@ def append_concurrent(path: str, per_athlete: dict[str, list[NewEvent]], clients
     if errors:
         raise errors[0]
     latencies.sort()
-    n = len(latencies)
-    return {"clients": clients, "events": n, "seconds": round(seconds, 3),
-            "events_per_s": round(n / seconds),
-            "p50_ms": round(latencies[n // 2] * 1000, 2), "p99_ms": round(latencies[int(n * 0.99)] * 1000, 2)}
+    calls, n = len(latencies), sum(size for _, size in latencies)
+    return {"clients": clients, "calls": calls, "events": n, "seconds": round(seconds, 3),
+            "events_per_s": round(n / seconds), "calls_per_s": round(calls / seconds),
+            "p50_ms": round(latencies[calls // 2][0] * 1000, 2),
+            "p99_ms": round(latencies[int(calls * 0.99)][0] * 1000, 2)}

@@ -9,6 +9,7 @@ not a measured figure.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from collections import defaultdict
@@ -23,8 +24,17 @@ OUT = Path(os.environ.get("STRIDELINE_BENCH_OUT", Path(__file__).parent / "out")
 START = dt.date(2026, 1, 5)
 
 
+def simulator_version() -> str:
+    """A digest of the simulator's source: a cached cohort is reused only by the same simulator."""
+    import engine.simulation
+    digest = hashlib.blake2b(digest_size=4)
+    for path in sorted(Path(engine.simulation.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cohort_store_path(athletes: int, weeks: int, seed: int, out: Path = OUT) -> Path:
-    return out / f"cohort-{athletes}x{weeks}w-s{seed}.sqlite3"
+    return out / f"cohort-{athletes}x{weeks}w-s{seed}-{simulator_version()}.sqlite3"
 
 
 def remove_sqlite(path: Path | str) -> None:
@@ -58,20 +68,29 @@ def load_cohort(athletes: int, weeks: int, seed: int = 1, out: Path = OUT, *, lo
     return path
 
 
-def cohort_events(athletes: int, weeks: int, seed: int = 1) -> dict[str, list[NewEvent]]:
-    """Each athlete's events in order (the input of the append benchmarks)."""
-    per_athlete: dict[str, list[NewEvent]] = defaultdict(list)
+def cohort_submissions(athletes: int, weeks: int, seed: int = 1) -> dict[str, list[list[NewEvent]]]:
+    """Each athlete's submissions (what its app sends at once, ~1.8 events on average), in order."""
+    per_athlete: dict[str, list[list[NewEvent]]] = defaultdict(list)
     for submission in simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=START):
-        per_athlete[submission.athlete_id].extend(submission.events)
+        per_athlete[submission.athlete_id].append(submission.events)
     return dict(per_athlete)
 
 
-def take_events(per_athlete: dict[str, list[NewEvent]], limit: int) -> dict[str, list[NewEvent]]:
-    """Whole athletes, in order, until about ``limit`` events."""
+def flatten(per_athlete: dict[str, list[list[NewEvent]]]) -> dict[str, list[NewEvent]]:
+    return {a: [e for batch in batches for e in batch] for a, batches in per_athlete.items()}
+
+
+def cohort_events(athletes: int, weeks: int, seed: int = 1) -> dict[str, list[NewEvent]]:
+    """Each athlete's events in order (the input of the append benchmarks)."""
+    return flatten(cohort_submissions(athletes, weeks, seed))
+
+
+def take_events(per_athlete: dict, limit: int) -> dict:
+    """Whole athletes, in order, until about ``limit`` events (events or submissions per athlete)."""
     out, n = {}, 0
-    for athlete_id, events in per_athlete.items():
+    for athlete_id, items in per_athlete.items():
         if n >= limit:
             break
-        out[athlete_id] = events
-        n += len(events)
+        out[athlete_id] = items
+        n += sum(len(i) if isinstance(i, list) else 1 for i in items)
     return out

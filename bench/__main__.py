@@ -1,0 +1,272 @@
+"""``python -m bench``: every benchmark, side by side with the eventsourcing library, then a table.
+
+    .venv/bin/python -m bench                         # default size: a few minutes on 2 cores
+    .venv/bin/python -m bench --athletes 10000        # the full-size cohort (~4.4M events)
+    .venv/bin/python -m bench --only replay,appends   # a subset
+    .venv/bin/python -m bench --memory-store /tmp/big.sqlite3   # peak RSS of a replay of that store
+
+Figures go to stdout and to bench/out/results-<time>.json. Benchmarks are not tests: nothing here
+asserts on timings. Durability: both Strideline and the peer run SQLite in WAL mode with
+synchronous=FULL (checked on the live connections and printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import appends, peer, replay
+from bench.data import OUT, START, cohort_submissions, flatten, load_cohort, remove_sqlite, take_events
+
+SECTIONS = ("appends", "replay", "live", "http", "memory")
+TARGETS = {
+    "backtest_events_per_s": 1_000_000,
+    "backtest_vs_peer_rebuild": 20.0,
+    "single_append_vs_peer": 1.5,
+    "group_commit_events_per_s": 20_000,
+    "batched_events_per_s": 200_000,
+    "live_sustained_events_per_s": 5_000,
+    "live_p50_ms": 10.0,
+    "live_p99_ms": 50.0,
+    "http_batched_events_per_s": 5_000,
+    "http_single_p99_ms": 20.0,
+    "memory_peak_rss_mib": 1024.0,
+}
+
+
+def log(*args) -> None:
+    print(*args, flush=True)
+
+
+def best(runs: list[dict], key: str = "events_per_s") -> dict:
+    """The median run of several (the machine is shared; the median resists one slow round)."""
+    ordered = sorted(runs, key=lambda r: r[key])
+    return ordered[len(ordered) // 2] | {"rounds": [r[key] for r in runs]}
+
+
+def section_appends(args, results: dict) -> None:
+    subs = take_events(cohort_submissions(min(args.athletes, 400), args.weeks, args.seed), args.concurrent_events)
+    events = flatten(subs)
+    single = take_events(events, args.single_events)
+    work = OUT / "appends"
+    work.mkdir(parents=True, exist_ok=True)
+    s_runs, p_runs, sb_runs, pb_runs = [], [], [], []
+    for _ in range(args.rounds):  # interleaved rounds: both sides see the same machine load
+        for path in ("s.sqlite3", "p.sqlite3", "sb.sqlite3", "pb.sqlite3"):
+            remove_sqlite(work / path)
+        s_runs.append(appends.append_single(str(work / "s.sqlite3"), single))
+        p_runs.append(peer.append_single(str(work / "p.sqlite3"), single))
+        sb_runs.append(appends.append_batched(str(work / "sb.sqlite3"), events))
+        pb_runs.append(peer.append_batched(str(work / "pb.sqlite3"), events))
+    s, p, sb, pb = best(s_runs), best(p_runs), best(sb_runs), best(pb_runs)
+    results["append_single"] = {"strideline": s, "peer": p,
+                                "ratio": round(s["events_per_s"] / p["events_per_s"], 2)}
+    results["append_batched"] = {"strideline": sb, "peer": pb,
+                                 "ratio": round(sb["events_per_s"] / pb["events_per_s"], 2)}
+    log(f"  single-event durable append: strideline {s['events_per_s']:,}/s "
+        f"({s['journal_mode']}, synchronous={s['synchronous']}), peer {p['events_per_s']:,}/s "
+        f"({p['journal_mode']}, synchronous={p['synchronous']}): x{results['append_single']['ratio']}")
+    log(f"  batched append: strideline {sb['events_per_s']:,}/s, peer {pb['events_per_s']:,}/s: "
+        f"x{results['append_batched']['ratio']}")
+    singles = {a: [[e] for e in evs] for a, evs in events.items()}
+    concurrent = {}
+    for label, work_items in (("single-event calls", singles), ("per-submission batches", subs)):
+        for gc in (False, True):
+            runs = []
+            for _ in range(args.rounds):
+                remove_sqlite(work / "c.sqlite3")
+                runs.append(appends.append_concurrent(str(work / "c.sqlite3"), work_items, args.clients,
+                                                      group_commit=gc))
+            r = best(runs)
+            concurrent[f"{label}, group_commit={gc}"] = r
+            log(f"  {args.clients} concurrent clients, {label}, group_commit={gc}: {r['events_per_s']:,} events/s "
+                f"({r['calls_per_s']:,} calls/s), p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
+    results["append_concurrent"] = concurrent
+
+
+def section_replay(args, results: dict) -> None:
+    path = str(load_cohort(args.athletes, args.weeks, args.seed, log=log))
+    horizon = dt.datetime.combine(START, dt.time(), tzinfo=dt.timezone.utc) + dt.timedelta(weeks=args.weeks)
+    out = {}
+    for mode, processes in (("fold", 1), ("backtest", 1), ("fold", args.processes), ("backtest", args.processes)):
+        r = replay.run(path, mode=mode, processes=processes, horizon=horizon)
+        out[f"{mode}_{processes}p"] = r
+        log(f"  {mode} x{processes} process(es): {r['events']:,} events in {r['seconds']} s = "
+            f"{r['events_per_s']:,} events/s ({r['events_per_cpu_s']:,} per CPU-second)"
+            + (f", {r['recommendations']:,} recommendations, digest {r['digest'][:16]}" if r["digest"] else ""))
+    try:
+        from bench.memory import with_engine_replay
+        r = with_engine_replay(path, str(OUT / "engine-replay"), args.processes, horizon)
+        out["engine_replay"] = r
+        log(f"  engine.replay.replay x{args.processes} workers (parquet outputs): {r['events']:,} events in "
+            f"{r['seconds']} s = {r['events_per_s']:,} events/s")
+    except ImportError:
+        log("  engine.replay not present: skipped")
+    if peer.available():
+        peer_path = Path(path.replace("cohort-", "peer-"))
+        done = Path(str(peer_path) + ".done")
+        if not done.exists():
+            remove_sqlite(peer_path)
+            began = time.perf_counter()
+            peer.load(str(peer_path), flatten(cohort_submissions(args.athletes, args.weeks, args.seed)))
+            done.write_text("ok\n")
+            log(f"  peer store loaded in {time.perf_counter() - began:.1f} s")
+        athletes = replay.athletes_of(path)
+        for processes in (1, args.processes):
+            r = peer.rebuild(str(peer_path), athletes, processes)
+            out[f"peer_rebuild_{processes}p"] = r
+            log(f"  peer rebuild (repository.get of every aggregate) x{processes}: {r['events']:,} events in "
+                f"{r['seconds']} s = {r['events_per_s']:,} events/s")
+        bt = out[f"backtest_{args.processes}p"]["events_per_s"]
+        out["backtest_vs_peer_rebuild"] = {
+            "same_processes": round(bt / out[f"peer_rebuild_{args.processes}p"]["events_per_s"], 2),
+            "peer_1p": round(bt / out["peer_rebuild_1p"]["events_per_s"], 2)}
+        out["fold_vs_peer_rebuild"] = round(out[f"fold_{args.processes}p"]["events_per_s"]
+                                            / out[f"peer_rebuild_{args.processes}p"]["events_per_s"], 2)
+    results["replay"] = out
+
+
+def section_live(args, results: dict) -> None:
+    from bench import live
+    if not live.redis_available():
+        log("  Redis not reachable: live pipeline skipped")
+        return
+    out = {}
+    out["latency"] = live.run(OUT, mode="latency", athletes=args.live_athletes, weeks=args.weeks,
+                              rate=args.live_rate, duration_s=args.live_seconds, log=log)
+    log(f"  live at {args.live_rate} events/s offered: {out['latency']}")
+    out["sustained"] = live.run(OUT, mode="sustained", athletes=args.live_athletes, weeks=args.weeks,
+                                rate=0, duration_s=args.live_seconds, log=log)
+    log(f"  live sustained: {out['sustained']}")
+    results["live"] = out
+
+
+def section_http(args, results: dict) -> None:
+    from bench import http
+    per = take_events(flatten(cohort_submissions(min(args.athletes, 400), args.weeks, args.seed)), 20_000)
+    out = {"batched": http.batched(OUT, per, batch=100, connections=8)}
+    log(f"  HTTP batched (100 events/request, 8 connections): {out['batched']}")
+    out["single"] = http.single(OUT, per, rate=args.http_rate, duration_s=args.http_seconds)
+    log(f"  HTTP single-event requests at {args.http_rate}/s: {out['single']}")
+    results["http"] = out
+
+
+def section_memory(args, results: dict) -> None:
+    store = args.memory_store or str(load_cohort(args.athletes, args.weeks, args.seed, log=log))
+    cmd = [sys.executable, "-m", "bench.memory", store, str(OUT / "memory-replay"), str(args.processes)]
+    line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    r = json.loads(line)
+    r["store"] = store
+    results["memory"] = r
+    log(f"  memory: {r}")
+
+
+def summary(results: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, target, ratio to target) rows."""
+    rows = []
+
+    def row(name, value, target, unit="", lower_is_better=False):
+        if value is None:
+            return
+        ratio = (target / value if value else float("inf")) if lower_is_better else value / target
+        rows.append((name, f"{value:,}{unit}", f"{'<=' if lower_is_better else '>='} {target:,}{unit}",
+                     f"{ratio:.2f}"))
+
+    rp = results.get("replay", {})
+    for key, r in rp.items():
+        if key.startswith("backtest_") and isinstance(r, dict) and "events_per_s" in r and r["processes"] > 1:
+            row(f"replay/backtest, {r['processes']} processes (events/s)", r["events_per_s"],
+                TARGETS["backtest_events_per_s"])
+    if "backtest_vs_peer_rebuild" in rp:
+        row("backtest vs peer rebuild, same processes (x)", rp["backtest_vs_peer_rebuild"]["same_processes"],
+            TARGETS["backtest_vs_peer_rebuild"])
+    if "append_single" in results:
+        row("single-event durable append vs peer (x)", results["append_single"]["ratio"],
+            TARGETS["single_append_vs_peer"])
+    for label, r in results.get("append_concurrent", {}).items():
+        if label.endswith("group_commit=True"):
+            row(f"concurrent durable appends, {label} (events/s)", r["events_per_s"],
+                TARGETS["group_commit_events_per_s"])
+    if "append_batched" in results:
+        row("batched append (events/s)", results["append_batched"]["strideline"]["events_per_s"],
+            TARGETS["batched_events_per_s"])
+    live = results.get("live", {})
+    if "sustained" in live:
+        row("live pipeline sustained (events/s)", live["sustained"]["processed_events_per_s"],
+            TARGETS["live_sustained_events_per_s"])
+    if "latency" in live:
+        row("live append -> recommendation p50 (ms)", live["latency"]["p50_ms"], TARGETS["live_p50_ms"], "",
+            True)
+        row("live append -> recommendation p99 (ms)", live["latency"]["p99_ms"], TARGETS["live_p99_ms"], "",
+            True)
+    http = results.get("http", {})
+    if "batched" in http:
+        row("HTTP ingest, batches (events/s)", http["batched"]["events_per_s"], TARGETS["http_batched_events_per_s"])
+    if "single" in http:
+        row("HTTP single-event p99 (ms)", http["single"]["p99_ms"], TARGETS["http_single_p99_ms"], "", True)
+    if "memory" in results:
+        row("replay peak RSS, largest process (MiB)", max(results["memory"]["peak_rss_mib_main"],
+                                                          results["memory"]["peak_rss_mib_largest_worker"]),
+            TARGETS["memory_peak_rss_mib"], "", True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--athletes", type=int, default=1000, help="cohort size for replay (default 1000)")
+    ap.add_argument("--weeks", type=int, default=16, help="simulated weeks (default 16: ~100-600 events each)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only", default=",".join(s for s in SECTIONS if s != "memory"),
+                    help=f"comma-separated sections of {','.join(SECTIONS)} (default: all but memory)")
+    ap.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of each append benchmark (median kept)")
+    ap.add_argument("--single-events", type=int, default=4000)
+    ap.add_argument("--concurrent-events", type=int, default=20000)
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--live-athletes", type=int, default=300)
+    ap.add_argument("--live-rate", type=float, default=500)
+    ap.add_argument("--live-seconds", type=float, default=15)
+    ap.add_argument("--http-rate", type=float, default=200)
+    ap.add_argument("--http-seconds", type=float, default=15)
+    ap.add_argument("--memory-store", default=None, help="store to replay for the memory figure")
+    args = ap.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.memory_store and "memory" not in sections:
+        sections.append("memory")
+    OUT.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    results: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
+                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "load_before": os.getloadavg(), "args": vars(args)}
+    log(f"strideline bench {results['date']} commit {commit}, {results['machine']}, "
+        f"load average {results['load_before'][0]:.2f}")
+    for name in sections:
+        log(f"[{name}]")
+        began = time.perf_counter()
+        globals()[f"section_{name}"](args, results)
+        log(f"  ({time.perf_counter() - began:.0f} s)")
+    results["load_after"] = os.getloadavg()
+    rows = summary(results)
+    results["summary"] = rows
+    path = OUT / f"results-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    width = max((len(r[0]) for r in rows), default=10)
+    log("")
+    log(f"{'figure':<{width}}  {'measured':>14}  {'target':>16}  ratio to target")
+    for name, value, target, ratio in rows:
+        log(f"{name:<{width}}  {value:>14}  {target:>16}  {ratio}")
+    log(f"\nresults: {path}")
+
+
+if __name__ == "__main__":
+    main()
