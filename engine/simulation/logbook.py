@@ -25,6 +25,7 @@ UTC = dt.timezone.utc
 SOURCE = "simulator"
 MINUTES = tuple(dt.timedelta(minutes=m) for m in range(0, 2 * 1440))
 _replace = msgspec.structs.replace
+_UUID = uuid.UUID
 _UUID_NEW = object.__new__
 _SET = object.__setattr__
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
@@ -34,13 +35,13 @@ _SAFE = uuid.SafeUUID.unknown
 
 def new_id(rng: random.Random) -> uuid.UUID:
     """``uuid.UUID(int=rng.getrandbits(128), version=4)``, built without UUID.__init__'s checks."""
-    u = _UUID_NEW(uuid.UUID)
+    u = _UUID_NEW(_UUID)
     _SET(u, "int", (rng.getrandbits(128) & _V4_CLEAR) | _V4_SET)
     _SET(u, "is_safe", _SAFE)
     return u
 
 
-def typo_of(data: Event) -> Event | None:
+def typo_of(data: Event) -> Event:
     """A plausible, still valid, wrong version of a measurement (fat finger, watch left running)."""
     if type(data) is LiftLogged:
         if 0 < data.load_kg <= 100:
@@ -55,7 +56,7 @@ def typo_of(data: Event) -> Event | None:
         return _replace(data, score=8 if data.score < 5 else 1)
     if type(data) is SleepLogged:
         return _replace(data, hours=data.hours + 10 if data.hours <= 14 else data.hours - 5)
-    return None
+    raise TypeError(f"no typo for {type(data).__name__}")
 
 
 _TYPO_TYPES = (LiftLogged, RunLogged, PainReported, SleepLogged)
@@ -72,7 +73,8 @@ class Logbook:
         self.typo_rate = typo_rate
         self.duplicate_rate = duplicate_rate
         self.origin = dt.datetime(1970, 1, 1, tzinfo=UTC)
-        self.out: list[tuple[dt.datetime, NewEvent]] = []
+        self.out: list[tuple[dt.datetime, list[NewEvent]]] = []
+        """Today's batches: (send_at, events), in send order."""
         self.evening: list[tuple[dt.datetime, Event]] = []
         """Logs held back today, sent with the evening batch."""
         self.carry: list[tuple[dt.datetime, Event]] = []
@@ -117,32 +119,42 @@ class Logbook:
     def _batch(self, send: dt.datetime, items: list[tuple[dt.datetime, Event]]) -> None:
         if send < self.last_send:
             send = self.last_send
-        out = self.out
         rng = self.rng
-        n0 = len(out)
+        random, bits = rng.random, rng.getrandbits
+        typo_rate, duplicate_rate = self.typo_rate, self.duplicate_rate
+        events: list[NewEvent] = []
+        add = events.append
         for occurred, data in items:
             if occurred > send:
                 occurred = send
             kind = type(data)
-            if kind in _TYPO_TYPES and rng.random() < self.typo_rate:
-                wrong = typo_of(data)
-                if wrong is not None:
+            if kind in _TYPO_TYPES:
+                roll = random()
+                if roll < typo_rate:
+                    wrong = typo_of(data)
                     event_id = new_id(rng)
-                    out.append((send, NewEvent(data=wrong, occurred_at=occurred, event_id=event_id, source=SOURCE)))
+                    add(NewEvent(data=wrong, occurred_at=occurred, event_id=event_id, source=SOURCE))
                     fix = EntryAmended(target_event_id=event_id, replacement=data, reason="typo")
-                    self.pending.append((send + MINUTES[5 + int(rng.random() * 1200)], fix))
+                    self.pending.append((send + MINUTES[5 + int(random() * 1200)], fix))
                     continue
-            out.append((send, NewEvent(data=data, occurred_at=occurred, event_id=new_id(rng), source=SOURCE)))
-            if kind in _DUPLICATE_TYPES and rng.random() < self.duplicate_rate:
-                copy_id = new_id(rng)
-                out.append((send, NewEvent(data=data, occurred_at=occurred, event_id=copy_id, source=SOURCE)))
-                fix = EntryRetracted(target_event_id=copy_id, reason="duplicate")
-                self.pending.append((send + MINUTES[2 + int(rng.random() * 600)], fix))
+                if kind in _DUPLICATE_TYPES and roll < typo_rate + duplicate_rate:
+                    add(NewEvent(data=data, occurred_at=occurred, event_id=new_id(rng), source=SOURCE))
+                    copy_id = new_id(rng)
+                    add(NewEvent(data=data, occurred_at=occurred, event_id=copy_id, source=SOURCE))
+                    fix = EntryRetracted(target_event_id=copy_id, reason="duplicate")
+                    self.pending.append((send + MINUTES[2 + int(random() * 600)], fix))
+                    continue
+            # new_id, inlined: this is the simulator's innermost loop.
+            event_id = _UUID_NEW(_UUID)
+            _SET(event_id, "int", (bits(128) & _V4_CLEAR) | _V4_SET)
+            _SET(event_id, "is_safe", _SAFE)
+            add(NewEvent(data=data, occurred_at=occurred, event_id=event_id, source=SOURCE))
         if self.pending:
             due = [c for c in self.pending if c[0] <= send]
             if due:
                 self.pending = [c for c in self.pending if c[0] > send]
                 for _, fix in due:
-                    out.append((send, NewEvent(data=fix, occurred_at=send, event_id=new_id(rng), source=SOURCE)))
-        if len(out) > n0:
+                    add(NewEvent(data=fix, occurred_at=send, event_id=new_id(rng), source=SOURCE))
+        if events:
+            self.out.append((send, events))
             self.last_send = send

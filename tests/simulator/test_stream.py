@@ -29,8 +29,8 @@ def test_every_event_passes_validation(cohort):
 
 
 def test_each_athlete_starts_with_enrolment(logs):
-    """Every athlete's first event is athlete.enrolled, and it appears once."""
-    assert len(logs) == 50
+    """Athletes are ath-0001 ... ath-0050; each one's first event is athlete.enrolled, and it appears once."""
+    assert sorted(logs) == [f"ath-{i:04d}" for i in range(1, 51)]
     for log in logs.values():
         assert isinstance(log.events[0].data, AthleteEnrolled)
         assert sum(isinstance(e.data, AthleteEnrolled) for e in log.events) == 1
