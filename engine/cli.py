@@ -16,6 +16,8 @@ _COMMAND_MODULES = [
     "db",
     "serve",
     "keys",
+    "ops",
+    "worker",
 ]
 
 

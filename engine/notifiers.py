@@ -1,7 +1,8 @@
 """Notifiers deliver recommendations downstream. At-least-once; consumers dedupe by recommendation id.
 
-The log notifier lives here; webhook and Redis-stream notifiers are in their own modules. Routing
-(which kinds go to which channel) is configuration: ``Routing``.
+The log notifier lives here; the webhook and Redis-stream notifiers are in ``engine.notifiers_webhook``
+and ``engine.notifiers_redis``. Routing (which kinds go to which channel) is configuration:
+``Routing``. Delivery state (what each channel has delivered) is ``engine.outbox``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from events.vocabulary import RecommendationIssued
 log = structlog.get_logger("strideline.notify")
 
 
+class DeliveryRejected(Exception):
+    """The receiver refused a recommendation for good (e.g. HTTP 410): retrying cannot help."""
+
+
 class Notifier(Protocol):
     channel: str
 
-    def deliver(self, recommendation: RecommendationIssued) -> None: ...
+    def deliver(self, recommendation: RecommendationIssued) -> None:
+        """Deliver one recommendation or raise: ``DeliveryRejected`` is final, anything else is
+        retried with backoff. Receivers deduplicate by ``recommendation_id``."""
 
 
 class Routing(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,6 +2,17 @@
 
 dramatiq neither keeps order per key nor avoids redelivery, so every message is a wake-up and every
 actor is idempotent: the data is always read from the store.
+
+* ``project(athlete)``  - engine.pipeline.project_athlete: fold new events, evaluate their decision
+  points, append recommendations (deterministic ids), save state + checkpoint with compare-and-set;
+  then wake the notifiers if there are new recommendations.
+* ``tick(athlete)``     - engine.pipeline.tick_athlete: the same, plus day boundaries up to the horizon.
+* ``notify(channel, athlete)`` - engine.outbox.deliver_pending: deliver the recommendations after the
+  channel's checkpoint; retried with exponential backoff; dead-lettered after the maximum, or at
+  once when the receiver refuses for good.
+* ``skip_recommendation(channel, athlete, dead_letter)`` - engine.outbox.skip: after a dead letter,
+  pass over the recommendation and carry on with the next ones.
+* ``sweep(chain, link)`` - workers.sweeper.sweep_once, as a chain of delayed messages.
 """
 
 from __future__ import annotations
@@ -11,67 +22,102 @@ import uuid
 import dramatiq
 import structlog
 
-import workers.broker  # noqa: F401  - sets the broker before the actors below are declared
-from engine import pipeline
+import workers.broker as _broker_module  # sets the broker before the actors below are declared
+from engine import outbox, pipeline
+from events import recommendation_stream
+from workers import context, keys
 from workers.context import runtime
-from workers.pending import LocalPending, PendingSet
+from workers.pending import LocalPending, PendingSet, RedisPending
+from workers.settings import SETTINGS
+from workers.sweeper import Leases, LocalLeases, RedisLeases, sweep_once
+from workers.wakeup import NOTIFY, PROJECT, Waker
 
 log = structlog.get_logger("strideline.workers")
-pending: PendingSet = LocalPending()
+
+broker = dramatiq.get_broker()
+if _broker_module.is_redis(broker) and SETTINGS.redis_url:
+    _client = _broker_module.redis_client(SETTINGS.redis_url)
+    pending: PendingSet = RedisPending(_client, SETTINGS.pending_ttl_ms)
+    leases: Leases = RedisLeases(_client)
+else:
+    pending = LocalPending()
+    leases = LocalLeases()
+waker = Waker(broker, pending)
 
 
 def set_pending(store: PendingSet) -> None:
     global pending
-    pending = store
+    pending = waker.pending = store
 
 
 def wake(athlete_id: str) -> None:
-    """Ingest's hook after a commit: send one projector wake-up unless one is already waiting."""
-    if not pending.mark(athlete_id):
-        return
-    try:
-        project.send(athlete_id)
-    except Exception as exc:  # the broker is down: the append stands, the sweeper will heal it
-        pending.clear(athlete_id)
-        log.warning("wake_up_lost", athlete_id=athlete_id, error=type(exc).__name__)
+    """Ingest's hook after a commit: one projector wake-up unless one is already waiting."""
+    waker.project(athlete_id)
 
 
-def _fan_out(outcome: pipeline.ProjectionOutcome) -> None:
-    rt = runtime()
-    for rec in outcome.recommendations:
-        for channel in rt.notifiers:
-            if rt.routing.wants(channel, rec.kind):
-                notify.send(channel, rec.athlete_id, str(rec.recommendation_id))
+def _wake_notifiers(outcome: pipeline.ProjectionOutcome) -> None:
+    if outcome.attempts > 1:  # another worker saved this athlete first: we re-read and redid the fold
+        log.info("projection_raced", athlete_id=outcome.athlete_id, attempts=outcome.attempts)
+    if outcome.recommendations:
+        for channel in runtime().notifiers:
+            waker.notify(channel, outcome.athlete_id)
 
 
-@dramatiq.actor(queue_name="projector", max_retries=20, min_backoff=100, max_backoff=30_000)
+def _settle(channel: str, athlete_id: str, checkpoint: int) -> None:
+    """Clear the delivery mark, then re-check the head: a recommendation appended meanwhile (whose
+    wake-up found the mark set) gets its own wake-up."""
+    pending.clear(keys.pending_notify(channel, athlete_id))
+    if runtime().store.stream_version(recommendation_stream(athlete_id)) > checkpoint:
+        waker.notify(channel, athlete_id)
+
+
+@dramatiq.actor(actor_name=PROJECT.actor, queue_name=PROJECT.queue, max_retries=20, min_backoff=100,
+                max_backoff=30_000)
 def project(athlete_id: str) -> None:
-    pending.clear(athlete_id)
-    _fan_out(pipeline.project_athlete(runtime().store, athlete_id, runtime().policy))
+    pending.clear(keys.pending_project(athlete_id))  # before reading: a later append wakes us again
+    rt = runtime()
+    _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy))
 
 
-@dramatiq.actor(queue_name="projector", max_retries=20, min_backoff=100, max_backoff=30_000)
+@dramatiq.actor(queue_name=keys.PROJECTOR_QUEUE, max_retries=20, min_backoff=100, max_backoff=30_000)
 def tick(athlete_id: str) -> None:
     rt = runtime()
-    _fan_out(pipeline.tick_athlete(rt.store, athlete_id, rt.policy, rt.horizon()))
+    _wake_notifiers(pipeline.tick_athlete(rt.store, athlete_id, rt.policy, rt.horizon()))
 
 
-@dramatiq.actor(queue_name="notify", max_retries=0)
-def notify(channel: str, athlete_id: str, recommendation_id: str) -> None:
+@dramatiq.actor(actor_name=NOTIFY.actor, queue_name=NOTIFY.queue, max_retries=SETTINGS.notify_max_retries,
+                min_backoff=SETTINGS.notify_min_backoff_ms, max_backoff=SETTINGS.notify_max_backoff_ms,
+                throws=(outbox.PermanentDeliveryError,), on_dead_letter="skip_recommendation")
+def notify(channel: str, athlete_id: str) -> None:
     rt = runtime()
-    stored = rt.store.get_event(uuid.UUID(recommendation_id))
-    if stored is None:
-        raise LookupError(f"recommendation {recommendation_id} of {athlete_id} is not stored")
-    rt.notifiers[channel].deliver(stored.data)
+    notifier = context.notifier(channel)
+    if notifier is None:  # a channel configured elsewhere, not in this process
+        log.warning("notify_channel_not_configured", channel=channel)
+        return
+    done = outbox.deliver_pending(rt.store, athlete_id, notifier, lambda kind: rt.routing.wants(channel, kind))
+    _settle(channel, athlete_id, done.checkpoint)
 
 
-@dramatiq.actor(queue_name="sweeper", max_retries=3)
-def sweep() -> None:
-    """Heal lost wake-ups: wake every athlete whose projection is behind its stream head."""
-    store = runtime().store
-    healed = 0
-    for athlete_id, head, checkpoint in pipeline.lagging_athletes(store):
-        project.send(athlete_id)
-        healed += 1
-    if healed:
-        log.info("sweeper_healed", athletes=healed)
+@dramatiq.actor(queue_name=keys.NOTIFY_QUEUE, max_retries=5, min_backoff=1_000, max_backoff=60_000)
+def skip_recommendation(channel: str, athlete_id: str, dead_letter: dict) -> None:
+    if rid := dead_letter.get("recommendation_id"):
+        outbox.skip(runtime().store, athlete_id, channel, uuid.UUID(rid))
+    _settle(channel, athlete_id, outbox.checkpoint(runtime().store, athlete_id, channel))
+
+
+@dramatiq.actor(queue_name=keys.SWEEPER_QUEUE, max_retries=0)
+def sweep(chain: str | None = None, link: int = 0) -> None:
+    """Heal lost wake-ups and tick athletes; a chained link first enqueues its successor."""
+    if chain is not None:
+        if not leases.advance_chain(chain, link, SETTINGS.sweeper_lease_ms):
+            return  # an old or duplicated link: the live chain has moved on
+        sweep.send_with_options(args=(chain, link + 1), delay=SETTINGS.sweep_interval_ms)
+    sweep_once(runtime(), waker, tick.send, leases, SETTINGS.tick_interval_ms)
+
+
+def start_sweeper() -> str | None:
+    """Start the sweeper's chain unless one is live; returns the new chain's token."""
+    token = leases.start_chain(SETTINGS.sweeper_lease_ms)
+    if token is not None:
+        sweep.send(token, 0)
+    return token

@@ -1,18 +1,63 @@
-"""The runtime the actors use: set by the composition root, or built from the environment."""
+"""The runtime the actors use: set by the composition root, or built once from the environment.
+
+A worker process builds it on first use from STRIDELINE_STORE_URL, STRIDELINE_POLICY(_CONFIG),
+STRIDELINE_CLOCK (workers/clocks.py) and the notifier settings (workers/notify_config.py).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 
+from engine.notifiers import Notifier
 from engine.runtime import Runtime, build_runtime
+from events.vocabulary import RecommendationIssued
+from workers import notify_config
+from workers.clocks import LogClock, clock_from_spec
+from workers.metrics import DELIVERED
 
 _runtime: Runtime | None = None
 _lock = threading.Lock()
+_counted: dict[str, Notifier] = {}
 
 
-def configure(runtime: Runtime) -> None:
+def configure(runtime: Runtime | None) -> None:
     global _runtime
     _runtime = runtime
+    _counted.clear()
+
+
+class Counted:
+    """A notifier that counts its successful deliveries (strideline_recommendations_delivered_total)."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+        self.channel = inner.channel
+
+    def deliver(self, recommendation: RecommendationIssued) -> None:
+        self.inner.deliver(recommendation)
+        DELIVERED.labels(self.channel).inc()
+
+
+def notifier(channel: str) -> Notifier | None:
+    """The runtime's notifier for ``channel``, counted; None if this process does not run it."""
+    inner = runtime().notifiers.get(channel)
+    if inner is None:
+        return None
+    counted = _counted.get(channel)
+    if counted is None or counted.inner is not inner:
+        counted = _counted[channel] = Counted(inner)
+    return counted
+
+
+def from_env() -> Runtime:
+    clock = clock_from_spec(os.environ.get("STRIDELINE_CLOCK"))
+    notifiers, routing = notify_config.load()
+    runtime = build_runtime(clock=clock, notifiers=notifiers)
+    if isinstance(clock, LogClock):
+        clock.bind(runtime.store)
+    return dataclasses.replace(runtime, routing=routing)
 
 
 def runtime() -> Runtime:
@@ -20,5 +65,5 @@ def runtime() -> Runtime:
     if _runtime is None:
         with _lock:
             if _runtime is None:
-                _runtime = build_runtime()
+                _runtime = from_env()
     return _runtime

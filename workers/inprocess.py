@@ -22,7 +22,7 @@ class InProcessPipeline:
         self.runtime = runtime
         self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=50)
 
-    def __enter__(self) -> "InProcessPipeline":
+    def __enter__(self) -> InProcessPipeline:
         self.worker.start()
         return self
 
@@ -31,10 +31,12 @@ class InProcessPipeline:
 
     def drain(self) -> None:
         """Block until every queue is empty and every message processed (fails on a dead letter)."""
-        for _ in range(3):  # actors enqueue more work (projector -> notify); settle all of it
+        while True:  # actors enqueue more work (projector -> notify); settle all of it
             for queue in QUEUES:
                 self.broker.join(queue, fail_fast=True)
             self.worker.join()
+            if not any(self.broker.queues[q].unfinished_tasks for q in self.broker.queues):
+                return
 
     def tick_all(self) -> None:
         for athlete_id in _athletes(self.runtime):

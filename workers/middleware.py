@@ -1,20 +1,208 @@
-"""Cross-cutting concerns as dramatiq middleware, never inside actor bodies."""
+"""Cross-cutting concerns as dramatiq middleware, never inside actor bodies.
+
+* ``LogContext`` - structlog context (message id, actor, athlete id) for the message's duration.
+* ``Metrics`` - Prometheus counters and histograms (workers/metrics.py), and the fork that serves
+  every worker process's metrics. Deliveries are counted one by one where they happen, by the
+  ``Counted`` notifier wrapper (workers/context.py).
+* ``DeadLetters`` - every message that fails for good is recorded where operators can look
+  (the ``strideline:dead_letters`` Redis stream, a structured log line, a counter) besides
+  dramatiq's own dead-letter queue (``dramatiq:<queue>.XQ``), and handed to the actor named by the
+  actor option ``on_dead_letter`` (the notifier's: pass over the recommendation and carry on).
+* ``SweeperKeeper`` - re-arms the sweeper's chain of delayed messages when it is gone.
+* ``LoggingSetup`` - structlog configuration in dramatiq worker processes.
+
+dramatiq runs ``after_*`` hooks in reverse order of the middleware list; ``standard`` places each
+one so that ``DeadLetters`` runs after ``Retries`` has decided, and ``LogContext`` clears last.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+
 import dramatiq
 import structlog
+from dramatiq.middleware import AgeLimit, Retries
+
+from engine import metrics as engine_metrics
+from workers import metrics
+from workers.settings import Settings
+
+log = structlog.get_logger("strideline.workers")
+
+
+def _athlete(message) -> str | None:
+    if message.actor_name in ("notify", "skip_recommendation") and len(message.args) > 1:
+        return message.args[1]
+    if message.args and isinstance(message.args[0], str) and message.actor_name != "sweep":
+        return message.args[0]
+    return message.kwargs.get("athlete_id")
 
 
 class LogContext(dramatiq.Middleware):
     """Binds message id, actor and athlete id to structlog's context for the message's duration."""
 
     def before_process_message(self, broker, message):
-        athlete = message.args[0] if message.args else message.kwargs.get("athlete_id")
         structlog.contextvars.bind_contextvars(message_id=message.message_id, actor=message.actor_name,
-                                               athlete_id=athlete)
+                                               athlete_id=_athlete(message))
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         structlog.contextvars.clear_contextvars()
 
     after_skip_message = after_process_message
+
+
+class Metrics(dramatiq.Middleware):
+    """Messages processed (by outcome), failures and durations, per actor."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._started = threading.local()
+
+    @property
+    def forks(self):
+        if self.settings.metrics_port and engine_metrics.multiprocess_dir():
+            return [engine_metrics.serve_multiprocess]
+        return []
+
+    def before_process_message(self, broker, message):
+        self._started.at = time.perf_counter()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        actor = message.actor_name
+        started = getattr(self._started, "at", None)
+        if started is not None:
+            metrics.DURATION.labels(actor).observe(time.perf_counter() - started)
+        if exception is None:
+            metrics.MESSAGES.labels(actor, "ok").inc()
+        else:
+            metrics.MESSAGES.labels(actor, "failed" if message.failed else "retried").inc()
+            metrics.FAILURES.labels(actor, type(exception).__name__).inc()
+
+    def after_skip_message(self, broker, message):
+        metrics.MESSAGES.labels(message.actor_name, "skipped").inc()
+
+
+class DeadLetters(dramatiq.Middleware):
+    """Records every message that failed for good and hands it to its ``on_dead_letter`` actor."""
+
+    def __init__(self, record: Callable[[dict], None] | None = None) -> None:
+        self.record = record
+        self.recorded: list[dict] = []
+        """The in-process mode keeps entries here when there is no Redis to record them in."""
+
+    @property
+    def actor_options(self):
+        return {"on_dead_letter"}
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is None or not message.failed:
+            return
+        cause = exception.__cause__ or exception
+        throws = broker.get_actor(message.actor_name).options.get("throws")
+        refused = bool(throws) and isinstance(exception, throws)  # failed at once, not counted by Retries
+        retries = message.options.get("retries", 0)
+        entry = {
+            "message_id": message.message_id,
+            "actor": message.actor_name,
+            "queue": message.queue_name,
+            "args": json.dumps(list(message.args), default=str),
+            "attempts": retries + 1 if refused else max(retries, 1),
+            "error": f"{type(exception).__name__}: {exception}"[:1000],
+            "cause": type(cause).__name__,
+            "recommendation_id": str(getattr(exception, "recommendation_id", "") or ""),
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+        channel = message.args[0] if message.actor_name == "notify" and message.args else ""
+        metrics.DEAD_LETTERS.labels(message.actor_name, channel).inc()
+        log.error("dead_letter", **{k: v for k, v in entry.items() if k != "args"}, args=list(message.args))
+        try:
+            if self.record is not None:
+                self.record(entry)
+            else:
+                self.recorded.append(entry)
+        except Exception as exc:  # the log line above still holds it
+            log.warning("dead_letter_not_recorded", error=type(exc).__name__, message_id=message.message_id)
+        target = broker.get_actor(message.actor_name).options.get("on_dead_letter")
+        if target:
+            try:
+                broker.get_actor(target).send(*message.args, dead_letter=entry)
+            except Exception as exc:  # the sweeper finds the stuck outbox again
+                log.warning("dead_letter_follow_up_lost", error=type(exc).__name__, message_id=message.message_id)
+
+
+class SweeperKeeper(dramatiq.Middleware):
+    """Re-arms the sweeper when its chain is gone (first boot, Redis restarted empty).
+
+    The sweeping itself is a chain of delayed messages (workers/sweeper.py). A chain lives in Redis,
+    so if Redis loses its data nothing would restart it; this keeper, in every worker process, tries
+    once per sweep interval to take the chain's lease (``SET NX PX``) and, only if it gets it, sends
+    the first link. While a chain lives the lease is held and the keeper does nothing.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker, worker):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="strideline-sweeper-keeper", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker, worker):
+        self._stop.set()
+
+    def _run(self) -> None:
+        from workers.actors import start_sweeper  # declared by the time a worker boots
+
+        while not self._stop.is_set():
+            try:
+                if start_sweeper():
+                    log.info("sweeper_chain_started")
+            except Exception as exc:  # Redis down: try again next interval
+                log.warning("sweeper_chain_not_started", error=type(exc).__name__)
+            self._stop.wait(self.settings.sweep_interval_ms / 1000)
+
+
+class LoggingSetup(dramatiq.Middleware):
+    """structlog in dramatiq worker processes (JSON unless on a terminal; STRIDELINE_LOG_LEVEL)."""
+
+    def after_process_boot(self, broker):
+        from engine.logs import configure_logging
+
+        configure_logging(os.environ.get("STRIDELINE_LOG_LEVEL", "INFO"))
+
+
+def standard(settings: Settings, *, redis_mode: bool) -> list[tuple[dramatiq.Middleware, dict]]:
+    """(middleware, add_middleware keyword arguments) in the order to add them."""
+    dead_letters = DeadLetters(_redis_recorder(settings) if redis_mode else None)
+    items: list[tuple[dramatiq.Middleware, dict]] = [
+        (LogContext(), {"before": AgeLimit}),  # first in the list: its after_ hooks run last
+        (dead_letters, {"before": Retries}),   # its after_process_message runs after Retries'
+        (Metrics(settings), {"before": Retries}),
+        (LoggingSetup(), {}),
+    ]
+    dramatiq_metrics = engine_metrics.dramatiq_prometheus()  # dramatiq's own, when in multiprocess mode
+    if dramatiq_metrics is not None:
+        items.append((dramatiq_metrics, {}))
+    if redis_mode:
+        items.append((SweeperKeeper(settings), {}))
+    return items
+
+
+def _redis_recorder(settings: Settings) -> Callable[[dict], None]:
+    from workers import keys
+    from workers.broker import redis_client
+
+    client = redis_client(settings.redis_url)
+
+    def record(entry: dict) -> None:
+        client.xadd(keys.DEAD_LETTERS, {k: str(v) for k, v in entry.items()},
+                    maxlen=settings.dead_letters_maxlen, approximate=True)
+
+    return record

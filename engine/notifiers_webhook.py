@@ -1,0 +1,106 @@
+"""Webhook notifier: one signed HTTP POST of JSON per recommendation (stdlib urllib, no redirects).
+
+Headers of every request:
+
+* ``Content-Type: application/json``
+* ``Idempotency-Key: <recommendation_id>`` - the same for every retry; receivers dedupe by it.
+* ``X-Strideline-Timestamp: <unix seconds>`` - when this attempt was signed.
+* ``X-Strideline-Signature: sha256=<hex>`` - HMAC-SHA256 with the shared secret over
+  ``<timestamp>.<body>`` (the timestamp header, a dot, then the raw body bytes), so a captured
+  request cannot be replayed later with a fresh timestamp. Verify with :func:`verify_signature`.
+
+Outcomes: 2xx delivered. 408, 429, 5xx, timeouts and connection errors raise ``WebhookFailed``
+(retried with backoff by the worker). Any other status (3xx, 4xx) raises ``DeliveryRejected``: not
+retried, dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from engine.notifiers import DeliveryRejected
+from events.codec import encode_json
+from events.vocabulary import RecommendationIssued
+
+SIGNATURE_HEADER = "X-Strideline-Signature"
+TIMESTAMP_HEADER = "X-Strideline-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRYABLE_STATUSES = frozenset({408, 429})
+DEFAULT_TOLERANCE_S = 300
+
+
+class WebhookFailed(Exception):
+    """A delivery attempt that may succeed later (timeout, connection error, 408, 429, 5xx)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def sign(secret: bytes, timestamp: str, body: bytes) -> str:
+    """The signature header's value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(secret: bytes, body: bytes, timestamp: str, signature: str, *,
+                     now: float | None = None, tolerance_s: int = DEFAULT_TOLERANCE_S) -> bool:
+    """What a receiver checks: the signature matches and the timestamp is recent."""
+    try:
+        age = abs((time.time() if now is None else now) - int(timestamp))
+    except (TypeError, ValueError):
+        return False
+    return age <= tolerance_s and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a redirected POST would lose its body: treat 3xx as a refusal
+
+
+class WebhookNotifier:
+    """POSTs each recommendation as JSON (the ``recommendation.issued`` event) to ``url``."""
+
+    channel = "webhook"
+
+    def __init__(self, url: str, secret: bytes | str, *, timeout_s: float = 5.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook url must be http(s), not {url!r}")
+        if not secret:
+            raise ValueError("a webhook needs a signing secret")
+        self.url = url
+        self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def request(self, recommendation: RecommendationIssued) -> urllib.request.Request:
+        body = encode_json(recommendation)
+        timestamp = str(int(self.clock()))
+        return urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            "User-Agent": "strideline-webhook/1",
+            IDEMPOTENCY_HEADER: str(recommendation.recommendation_id),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self.secret, timestamp, body),
+        })
+
+    def deliver(self, recommendation: RecommendationIssued) -> None:
+        try:
+            with self._opener.open(self.request(recommendation), timeout=self.timeout_s) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            exc.close()
+            if status >= 500 or status in RETRYABLE_STATUSES:
+                raise WebhookFailed(f"{self.url} answered {status}", status) from None
+            raise DeliveryRejected(f"{self.url} answered {status}: not retried") from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise WebhookFailed(f"{self.url}: {type(reason).__name__}: {reason}") from None

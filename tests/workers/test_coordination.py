@@ -1,0 +1,85 @@
+"""Coordination on Redis: coalesced wake-ups, the sweeper's single chain, and a waker that never
+lets a Redis failure reach the append."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import redis
+
+from workers import keys
+from workers.broker import make_broker, redis_client
+from workers.pending import RedisPending
+from workers.sweeper import RedisLeases
+from workers.wakeup import Waker, make_waker
+from workers_support import wait_until
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def client(redis_db) -> redis.Redis:
+    return redis_client(redis_db)
+
+
+def queued(client: redis.Redis, queue: str) -> int:
+    return client.llen(f"{keys.DRAMATIQ_NAMESPACE}:{queue}")
+
+
+def test_many_wake_ups_for_one_athlete_send_one_message(client, redis_db):
+    """Ten ingest processes' wake-ups for one athlete leave one projector message waiting."""
+    wakers = [make_waker(redis_db) for _ in range(10)]
+    sent = [w("ath-1") for w in wakers for _ in range(3)]
+    assert sent.count(True) == 1 and queued(client, keys.PROJECTOR_QUEUE) == 1
+    assert wakers[0]("ath-2") and queued(client, keys.PROJECTOR_QUEUE) == 2
+
+
+def test_a_cleared_mark_lets_the_next_wake_up_through(client):
+    """The projector clears the mark before reading, so a later append sends a fresh wake-up."""
+    pending = RedisPending(client)
+    assert pending.mark("project:ath-1") and not pending.mark("project:ath-1")
+    pending.clear("project:ath-1")
+    assert pending.mark("project:ath-1")
+
+
+def test_a_mark_whose_message_was_lost_expires(client):
+    """Marks have a TTL: a wake-up lost with its mark set delays work by at most the TTL."""
+    pending = RedisPending(client)
+    assert pending.mark("project:ath-1", ttl_ms=100)
+    wait_until(lambda: pending.mark("project:ath-1", ttl_ms=100), 5, "the mark to expire")
+
+
+def test_only_one_sweeper_chain_lives(client):
+    """A second start finds the lease taken; an old or duplicated link cannot advance the chain."""
+    leases = RedisLeases(client)
+    token = leases.start_chain(10_000)
+    assert token and leases.start_chain(10_000) is None
+    assert leases.advance_chain(token, 0, 10_000)
+    assert not leases.advance_chain(token, 0, 10_000), "a redelivered link 0 ends there"
+    assert not leases.advance_chain("another-chain", 1, 10_000)
+    assert leases.advance_chain(token, 1, 10_000)
+
+
+def test_a_dead_chain_can_be_replaced_once_its_lease_expires(client):
+    """Three missed intervals later the lease is free and the keeper may start a new chain."""
+    leases = RedisLeases(client)
+    old = leases.start_chain(100)
+    new = wait_until(lambda: leases.start_chain(100), 5, "the old chain's lease to expire")
+    assert new != old and not leases.advance_chain(old, 0, 100)
+
+
+def test_a_tick_round_happens_once_per_interval(client):
+    """Concurrent sweeps agree on one tick round per interval."""
+    leases = RedisLeases(client)
+    assert [leases.tick_round(60_000) for _ in range(5)] == [True, False, False, False, False]
+
+
+def test_a_wake_up_with_redis_down_is_swallowed_and_counted():
+    """Redis unreachable: the waker returns False, counts the loss, and pauses instead of retrying."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    waker = Waker(make_broker(redis_url=url, middleware=False), RedisPending(redis_client(url)), pause_s=60)
+    assert [waker(f"ath-{i}") for i in range(50)] == [False] * 50
+    assert waker.lost == 50
