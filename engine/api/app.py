@@ -1,8 +1,8 @@
 """The ASGI application (Litestar): ``create_app(runtime, start_workers=...)``.
 
 * Workers: with ``start_workers`` the in-process pipeline (dramatiq StubBroker, worker threads) runs
-  for the app's lifespan; otherwise, when ``STRIDELINE_REDIS_URL`` is set, ingest's wake-up goes to
-  Redis (``workers.actors.wake``) for separate ``dramatiq workers.actors`` processes.
+  for the app's lifespan; otherwise (``strideline serve`` with ``STRIDELINE_REDIS_URL``) ingest's
+  wake-up goes to Redis (``workers.actors.wake``) for separate ``dramatiq workers.actors`` processes.
 * Access log: one ``http_request`` line per request with method, path template, status, duration
   and request id; never bodies, query strings or raw paths (health data stays out of logs).
 * Limits: request bodies over 4 MiB (plus a little for the envelope) get 413.
@@ -25,6 +25,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Discriminator, Reference, Schema
 
+from engine import metrics as engine_metrics
 from engine.api import routes
 from engine.api.errors import EXCEPTION_HANDLERS
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
@@ -122,6 +123,12 @@ def _ping_redis(url: str) -> None:
         client.close()
 
 
+@get("/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=True)
+def metrics(state: State) -> Response[bytes]:
+    body, content_type = engine_metrics.exposition(state.runtime)  # engine/metrics.py: what and why
+    return Response(body, media_type=content_type)
+
+
 # -- the application ---------------------------------------------------------------------------
 
 
@@ -131,20 +138,13 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
     """Build the API around a runtime.
 
     ``start_workers``: run the in-process pipeline for the app's lifespan (the embedded default).
-    Otherwise, with a Redis URL (argument or ``STRIDELINE_REDIS_URL``) ingest wakes the Redis
-    workers; with neither, appends are stored and projected only when some worker catches up.
+    Otherwise ingest calls whatever ``runtime.ingestor.wake`` is: the server's composition root
+    (``strideline serve``) points it at the Redis workers when ``STRIDELINE_REDIS_URL`` is set.
+    ``redis_url`` (default: that variable) adds Redis to the readiness check.
     ``max_wait`` caps long-polls (tests lower it)."""
     redis_url = redis_url if redis_url is not None else os.environ.get("STRIDELINE_REDIS_URL") or None
     if start_workers and redis_url:
         raise ValueError("start_workers runs the in-process pipeline; with Redis, run `dramatiq workers.actors`")
-    if not start_workers and redis_url:
-        from dramatiq.brokers.redis import RedisBroker
-
-        from workers import actors
-
-        if not isinstance(actors.project.broker, RedisBroker):
-            raise RuntimeError("STRIDELINE_REDIS_URL must be set before workers are imported")
-        runtime.ingestor.wake = actors.wake
     keys = keys if keys is not None else KeyStore()
     state = State({"runtime": runtime, "api_keys": keys, "pipeline": None,
                    "api_settings": {"redis_url": redis_url, "max_wait": max_wait}})
@@ -165,7 +165,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
                 app.state.pipeline = None
 
     app = StridelineApp(
-        route_handlers=[health, ready, *routes.ROUTES],
+        route_handlers=[health, ready, metrics, *routes.ROUTES],
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
@@ -201,6 +201,30 @@ def _tighten_openapi(app: Litestar) -> None:
             schema.additional_properties = False
         for prop in (schema.properties or {}).values():
             _discriminate(prop, tag_of)
+        _walk(schema, _overlapping_one_of)
+
+
+def _walk(schema: Any, visit) -> None:
+    if not isinstance(schema, Schema):
+        return
+    visit(schema)
+    children = [*(schema.properties or {}).values(), *(schema.one_of or []), *(schema.any_of or []),
+                *(schema.all_of or [])]
+    if isinstance(schema.items, Schema):
+        children.append(schema.items)
+    if isinstance(schema.additional_properties, Schema):
+        children.append(schema.additional_properties)
+    for child in children:
+        _walk(child, visit)
+
+
+def _overlapping_one_of(schema: Schema) -> None:
+    """``float | int`` becomes oneOf [number, integer], which no integer satisfies (it is both):
+    such a union is an anyOf."""
+    kinds = {str(getattr(item.type, "value", item.type)) for item in schema.one_of or []
+             if isinstance(item, Schema)}
+    if {"number", "integer"} <= kinds:
+        schema.any_of, schema.one_of = schema.one_of, None
 
 
 def _discriminate(prop: Any, tag_of: dict[str, str]) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from litestar import Response, delete, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
 
 from engine.api.body import AppendBody, RawAppend
 from engine.api.errors import ApiError, invalid_event
@@ -46,6 +47,10 @@ Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"page size, at 
 Wait = Annotated[float, Parameter(ge=0, le=MAX_WAIT_S, description=(
     "long-poll: seconds to wait for something new before answering (at most 30; the server may "
     "answer sooner)"))]
+
+
+T = TypeVar("T")
+JSON = Annotated[T, Body(media_type=RequestEncodingType.JSON)]
 
 
 def _err(description: str) -> ResponseSpec:
@@ -97,7 +102,7 @@ def _require_athlete(rt: Runtime, athlete_id: str) -> int:
           413: _err("the body exceeds the size limit (4 MiB)"),
           422: _err("an event is invalid: `path` points into the body (`$.events[2].data.score`)"),
       })
-async def append_events(athlete_id: AthleteId, data: AppendRequest, state: State) -> Response[AppendResponse]:
+async def append_events(athlete_id: AthleteId, data: JSON[AppendRequest], state: State) -> Response[AppendResponse]:
     raw: RawAppend = data  # type: ignore[assignment]  # the DTO hands over the undecoded batch
     return await anyio.to_thread.run_sync(_append, _runtime(state), athlete_id, raw)
 
@@ -228,8 +233,11 @@ async def list_keys(state: State) -> list[ApiKey]:
 @post("/v1/admin/keys", opt={SCOPE_OPT: "admin"}, security=SECURITY, tags=["admin"],
       status_code=201, summary="Create an API key; the secret is in this answer only",
       responses={**AUTH_ERRORS, 400: _err("invalid name or scopes")})
-async def create_key(data: CreateKeyRequest, state: State) -> CreatedKey:
-    issued = await anyio.to_thread.run_sync(state.api_keys.create, data.name, data.scopes)
+async def create_key(data: JSON[CreateKeyRequest], state: State) -> CreatedKey:
+    try:
+        issued = await anyio.to_thread.run_sync(state.api_keys.create, data.name, data.scopes)
+    except ValueError as exc:
+        raise ApiError.one(400, str(exc), "$.name") from None
     return CreatedKey(key=issued.key, record=issued.record)
 
 

@@ -117,7 +117,8 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CreateKeyRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+    name: Annotated[str, Meta(min_length=1, max_length=64,
+                              pattern=r"^[A-Za-z0-9_.\-]([A-Za-z0-9_.\- ]*[A-Za-z0-9_.\-])?$")]
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=3)]
 
 

@@ -14,6 +14,17 @@ import typer
 STORE_HELP = "Store URL or SQLite path (default: $STRIDELINE_STORE_URL or var/strideline.sqlite3)."
 
 
+def wire_redis_wake(runtime) -> None:
+    """Redis mode: after each commit ingest sends its wake-up to the Redis broker."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    from workers import actors  # the broker is chosen from STRIDELINE_REDIS_URL at import
+
+    if not isinstance(actors.project.broker, RedisBroker):
+        raise RuntimeError("STRIDELINE_REDIS_URL is set but the workers' broker is not Redis")
+    runtime.ingestor.wake = actors.wake
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
@@ -33,6 +44,8 @@ def serve(
     configure_logging(log_level)
     redis_url = os.environ.get("STRIDELINE_REDIS_URL") or None
     runtime = build_runtime(store_url=store)
+    if redis_url:
+        wire_redis_wake(runtime)
     app = create_app(runtime, start_workers=redis_url is None, keys=KeyStore(keys),
                      redis_url=redis_url, worker_threads=worker_threads)
     typer.echo(f"strideline API on http://{host}:{port} (workers: "
