@@ -16,7 +16,7 @@ from events.vocabulary import PainReported
 GREEN, AMBER, RED = "green", "amber", "red"
 
 
-class PainThresholds(msgspec.Struct, frozen=True, kw_only=True):
+class PainThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     green_max: int = 3
     """Scores 0..green_max are green."""
     amber_max: int = 5
@@ -44,8 +44,9 @@ class PainState(msgspec.Struct, kw_only=True):
 
 def apply(state: PainState, day: int, event: PainReported) -> None:
     context = str(event.context)
-    state.latest[context] = event.score
-    state.latest_day[context] = day
+    if day >= state.latest_day.get(context, day):  # a backdated report is not the latest one
+        state.latest[context] = event.score
+        state.latest_day[context] = day
     if context == "rest":
         state.rest[day] = max(state.rest.get(day, 0), event.score)
     elif context == "next_morning":

@@ -18,7 +18,7 @@ from projections.calendar import week_of, week_start
 PHASES = ("settle", "strength", "plyometric", "return_to_run", "integration")
 
 
-class PhaseCriteria(msgspec.Struct, frozen=True, kw_only=True):
+class PhaseCriteria(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     # settle
     settle_rest_pain_max: int = 2
     settle_days: int = 7
@@ -91,7 +91,8 @@ def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, since_day: int
     ready = (day - c.settle_days >= since_day and len(reported) >= c.settle_min_reported_days
              and not too_sore and not worse_mornings)
     if bone_site is not None:
-        walked = max((m for d, m in load.walk_minutes.items() if d in days), default=0.0)
+        walked = max((m for d, m in load.walk_minutes.items()  # pain-free walks only (<= 2/10)
+                      if d in days and pain.activity.get(d, 0) <= c.readiness_max_pain), default=0.0)
         tender = any(pain.bony_tenderness.get(d) for d in days)
         why |= {"longest_walk_min": walked, "bsi_walk_minutes": c.bsi_walk_minutes, "bony_tenderness": tender}
         ready = ready and walked >= c.bsi_walk_minutes and not tender

@@ -11,6 +11,7 @@ import datetime as dt
 import msgspec
 
 from engine.policies.base import Advice
+from events.vocabulary import INTENSE_RUN_KINDS, RunKind, RunLogged
 from projections import adherence as adh
 from projections import capacity as cap
 from projections import load as ld
@@ -21,7 +22,7 @@ from projections.athlete import AthleteState
 from projections.calendar import local_day, week_of, week_start
 
 
-class StrengthConfig(msgspec.Struct, frozen=True, kw_only=True):
+class StrengthConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     ladder: tuple[tuple[int, int, int], ...] = ((1, 3, 15), (3, 3, 12), (5, 4, 10), (8, 4, 8), (12, 4, 6))
     """Heavy slow resistance (Beyer 2015): (last week, sets, reps) -- wk1 3x15, wk2-3 3x12, ..."""
     load_step: float = 0.05
@@ -31,7 +32,7 @@ class StrengthConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Exercises logged within this many days get a next-session target."""
 
 
-class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
+class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     weekly_step: float = 0.10
     two_week_max_increase: float = 0.30
     single_run_cap: float = 0.10
@@ -45,7 +46,7 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Intense sessions allowed per week in integration, by week since entering it."""
 
 
-class DropOffConfig(msgspec.Struct, frozen=True, kw_only=True):
+class DropOffConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     settled_rest_pain_max: int = 2
     strength_silence_days: int = 10
     volume_share_of_pre_injury: float = 0.9
@@ -55,7 +56,7 @@ class DropOffConfig(msgspec.Struct, frozen=True, kw_only=True):
     no_log_days: int = 5
 
 
-class ModifierConfig(msgspec.Struct, frozen=True, kw_only=True):
+class ModifierConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     previous_injury_step_factor: float = 0.5
     previous_injury_extra_settle_days: int = 3
     previous_injury_extra_strength_weeks: int = 2
@@ -109,8 +110,10 @@ class BaselinePolicy:
             advice.append(recovery)
         hold = light != pn.GREEN or recovery is not None
         advice += self._strength(state, day, light, hold, step)
-        advice += self._running(state, day, light, hold, step, criteria)
-        advice += self._bsi(state, day)
+        bsi = self._bsi(state, day)
+        if not any(a.rule_id == "bsi.running_pain" for a in bsi):  # BSI pain: no running advice but its own
+            advice += self._running(state, day, light, hold, step, criteria)
+        advice += bsi
         advice += self._dropoffs(state, day, criteria)
         return advice
 
@@ -132,7 +135,8 @@ class BaselinePolicy:
                                  f"Red pain on {red_days} days this week: step back a phase.",
                                  {"from_phase": phase, "red_days": red_days,
                                   "red_days_to_regress": c.red_days_to_regress})
-        if light != pn.GREEN or recovery_hold or phase == "integration":
+        if light != pn.GREEN or recovery_hold or phase == "integration" or \
+                _latest_pain_red(s.pain, self.config.pain):
             return None
         p = s.profile
         if phase == "settle":
@@ -235,10 +239,12 @@ class BaselinePolicy:
         cfg, out = self.config.run, []
         level = _walk_run_level(s.load, cfg)
         if phase == "return_to_run" and level < cfg.walk_run_levels:
-            if light != pn.GREEN and level > 1:
+            current = _current_walk_run_level(s.load, cfg)
+            if light != pn.GREEN and current > 1:
                 out.append(Advice(topic="run:walk_run", kind="deload", rule_id="run.walk_run_back",
-                                  explanation=f"Pain after walk-run: go back to level {level - 1}.",
-                                  target={"walk_run_level": level - 1}, rationale={"level": level, "pain": light}))
+                                  explanation=f"Pain after walk-run: go back to level {current - 1}.",
+                                  target={"walk_run_level": current - 1},
+                                  rationale={"level": current, "completed_level": level, "pain": light}))
             else:
                 nxt = level if hold else level + 1
                 out.append(Advice(topic="run:walk_run", kind="hold" if hold else "progress",
@@ -306,12 +312,13 @@ class BaselinePolicy:
         pain_days = [d for d in range(hold_from, day + 1)
                      if s.pain.activity.get(d, 0) > 0 and (d in s.load.km or d in s.load.walk_run_levels)]
         if pain_days and s.phase.phase in ("return_to_run", "integration"):
-            level = _walk_run_level(s.load, self.config.run)
+            level = _current_walk_run_level(s.load, self.config.run)
             out.append(Advice(topic="bsi", kind="deload", rule_id="bsi.running_pain",
                               explanation=f"Bone stress: any pain while running means stop, drop back a stage and hold {self.config.bsi_hold_days} days.",
                               target={"no_running_days": self.config.bsi_hold_days,
                                       "walk_run_level": max(1, level - 1)},
-                              rationale={"pain_day_offset": day - pain_days[-1], "bone_site": p.bone_site}))
+                              rationale={"pain_day_offset": day - pain_days[-1], "bone_site": p.bone_site,
+                                         "level": level}))
         if p.high_risk_bsi and not ph.has_clearance(p.clearances) and s.phase.phase in ("settle", "plyometric"):
             out.append(Advice(topic="clinician", kind="flag", rule_id="bsi.clearance_required",
                               explanation="High-risk bone stress site: a clinician must clear you before running.",
@@ -331,8 +338,10 @@ class BaselinePolicy:
             rest = s.pain.latest.get("rest")
             settled = rest is not None and rest <= cfg.settled_rest_pain_max
             last_lift = max((d for d, n in s.capacity.lift_sets.items() if n), default=None)
+            if phase == "strength":  # never lifting in the strength phase is stopping too
+                last_lift = max(last_lift or 0, s.phase.entered_day)
             stopped = last_lift is not None and day - last_lift >= cfg.strength_silence_days
-            week_km = sum(km for d, km in s.load.km.items() if day - 7 <= d <= day)
+            week_km = sum(km for d, km in s.load.km.items() if day - 6 <= d <= day)
             pre = s.profile.pre_injury_weekly_km
             jumped = pre > 0 and week_km >= cfg.volume_share_of_pre_injury * pre
             if settled and (stopped or jumped):
@@ -354,7 +363,7 @@ class BaselinePolicy:
                                  {"low_load_weeks": low_weeks, "weeks_needed": cfg.low_load_weeks},
                                  drop_off_point=2))
         if phase == "return_to_run":
-            intense = sum(n for d, n in s.load.intense.items() if day - 7 <= d <= day)
+            intense = _intense_runs(s, day - 6, day, self.config.run.intense_rpe)
             met, _ = ph.volume_weeks_met(s.load, s.pain, day, s.profile.pre_injury_weekly_km, c, self.config.pain)
             if intense and met < c.volume_weeks:
                 out.append(_flag("dropoff:3", "dropoff.3_intensity_too_early",
@@ -393,6 +402,14 @@ def _day_colour(pain: pn.PainState, day: int, limits: pn.PainThresholds) -> str 
     return pn.GREEN if worst <= limits.green_max else pn.AMBER if worst <= limits.amber_max else pn.RED
 
 
+def _latest_pain_red(pain: pn.PainState, limits: pn.PainThresholds) -> bool:
+    """The athlete's last pain report (worst context on its day) is red, however long ago it was."""
+    if not pain.latest_day:
+        return False
+    last = max(pain.latest_day.values())
+    return max(pain.latest[c] for c, d in pain.latest_day.items() if d == last) > limits.amber_max
+
+
 def _strength_start(s: AthleteState) -> int:
     for change in reversed(s.phase.changes):
         if change.phase == "strength":
@@ -414,6 +431,21 @@ def _walk_run_level(load: ld.LoadState, cfg: RunConfig) -> int:
         if spaced >= cfg.walk_run_repeats:
             best = max(best, level)
     return best
+
+
+def _intense_runs(s: AthleteState, first_day: int, last_day: int, intense_rpe: float) -> int:
+    """Tempo/interval/race runs, or pace-led runs (RPE >= ``intense_rpe``), on first_day..last_day."""
+    return sum(1 for e in s.entries.values()
+               if first_day <= e.day <= last_day and isinstance(e.data, RunLogged)
+               and (e.data.kind in INTENSE_RUN_KINDS
+                    or (e.data.kind not in (RunKind.WALK_RUN, RunKind.WALK) and e.data.rpe >= intense_rpe)))
+
+
+def _current_walk_run_level(load: ld.LoadState, cfg: RunConfig) -> int:
+    """The level of the latest run: its walk-run level, or the top level if it was continuous (0: none)."""
+    if not load.km:
+        return 0
+    return load.walk_run_levels.get(max(load.km), cfg.walk_run_levels)
 
 
 def _round_load(kg: float) -> float:
