@@ -27,3 +27,6 @@ DEAD_LETTERS = Counter("strideline_dead_letters_total",
 WAKE_UPS = Counter("strideline_sweeper_wake_ups_total",
                    "Wake-ups sent by the sweeper, by kind (project: a lost wake-up healed; notify; tick).",
                    ["kind"])
+WAKE_UPS_LOST = Counter("strideline_wake_ups_lost_total",
+                        "Wake-ups an ingest or worker process could not send (Redis unreachable); the "
+                        "sweeper heals each one once Redis is back.", ["actor"])

@@ -9,7 +9,7 @@
   dramatiq's own dead-letter queue (``dramatiq:<queue>.XQ``), and handed to the actor named by the
   actor option ``on_dead_letter`` (the notifier's: pass over the recommendation and carry on).
 * ``SweeperKeeper`` - re-arms the sweeper's chain of delayed messages when it is gone.
-* ``LoggingSetup`` - structlog configuration in dramatiq worker processes.
+* ``ProcessSetup`` - structlog and the runtime, at the start of each dramatiq worker process.
 
 dramatiq runs ``after_*`` hooks in reverse order of the middleware list; ``standard`` places each
 one so that ``DeadLetters`` runs after ``Retries`` has decided, and ``LogContext`` clears last.
@@ -17,6 +17,7 @@ one so that ``DeadLetters`` runs after ``Retries`` has decided, and ``LogContext
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import os
@@ -92,8 +93,8 @@ class DeadLetters(dramatiq.Middleware):
 
     def __init__(self, record: Callable[[dict], None] | None = None) -> None:
         self.record = record
-        self.recorded: list[dict] = []
-        """The in-process mode keeps entries here when there is no Redis to record them in."""
+        self.recorded: collections.deque[dict] = collections.deque(maxlen=1000)
+        """The in-process mode keeps the latest entries here when there is no Redis to record them in."""
 
     @property
     def actor_options(self):
@@ -169,13 +170,22 @@ class SweeperKeeper(dramatiq.Middleware):
             self._stop.wait(self.settings.sweep_interval_ms / 1000)
 
 
-class LoggingSetup(dramatiq.Middleware):
-    """structlog in dramatiq worker processes (JSON unless on a terminal; STRIDELINE_LOG_LEVEL)."""
+class ProcessSetup(dramatiq.Middleware):
+    """In each dramatiq worker process: structlog (JSON unless on a terminal; STRIDELINE_LOG_LEVEL),
+    then the runtime, built now so a bad setting (store URL, policy, notifier configuration) stops
+    the process at start with the setting named, rather than failing every message later."""
 
     def after_process_boot(self, broker):
         from engine.logs import configure_logging
+        from workers.context import runtime
 
         configure_logging(os.environ.get("STRIDELINE_LOG_LEVEL", "INFO"))
+        try:
+            rt = runtime()
+        except Exception as exc:
+            log.critical("worker_not_configured", error=f"{type(exc).__name__}: {exc}")
+            raise SystemExit(3) from None  # not an Exception: dramatiq's hook runner lets it through
+        log.info("worker_ready", channels=sorted(rt.notifiers), policy=f"{rt.policy.name}@{rt.policy.version}")
 
 
 def standard(settings: Settings, *, redis_mode: bool) -> list[tuple[dramatiq.Middleware, dict]]:
@@ -185,7 +195,7 @@ def standard(settings: Settings, *, redis_mode: bool) -> list[tuple[dramatiq.Mid
         (LogContext(), {"before": AgeLimit}),  # first in the list: its after_ hooks run last
         (dead_letters, {"before": Retries}),   # its after_process_message runs after Retries'
         (Metrics(settings), {"before": Retries}),
-        (LoggingSetup(), {}),
+        (ProcessSetup(), {}),
     ]
     dramatiq_metrics = engine_metrics.dramatiq_prometheus()  # dramatiq's own, when in multiprocess mode
     if dramatiq_metrics is not None:

@@ -22,6 +22,7 @@ import dramatiq
 import structlog
 
 from workers import keys
+from workers.metrics import WAKE_UPS_LOST
 from workers.pending import PendingSet
 from workers.settings import SETTINGS
 
@@ -68,7 +69,7 @@ class Waker:
 
     def _wake(self, key: str, ttl_ms: int, ref: ActorRef, args: tuple) -> bool:
         if self._paused_until and time.monotonic() < self._paused_until:
-            self._lost(ref, args, "paused after a failure")
+            self._lost(ref)
             return False
         try:
             if not self.pending.mark(key, ttl_ms):
@@ -92,13 +93,14 @@ class Waker:
     def _failed(self, ref: ActorRef, args: tuple, exc: BaseException) -> None:
         with self._lock:
             self._paused_until = time.monotonic() + self.pause_s
-        self._lost(ref, args, type(exc).__name__)
+        self._lost(ref)
         log.warning("wake_up_lost", actor=ref.actor, args=list(args), error=type(exc).__name__,
                     detail=str(exc)[:200])
 
-    def _lost(self, ref: ActorRef, args: tuple, why: str) -> None:
+    def _lost(self, ref: ActorRef) -> None:
         with self._lock:
             self.lost += 1
+        WAKE_UPS_LOST.labels(ref.actor).inc()
 
 
 def make_waker(redis_url: str | None = None) -> Waker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import urllib.request
 
@@ -81,3 +82,13 @@ def test_worker_runs_dramatiq_processes_and_serves_their_metrics(env, ingestor, 
     assert 'strideline_worker_messages_total{actor="project",outcome="ok"}' in text
     assert "strideline_events_projected_total" in text and "dramatiq_messages_total" in text
     assert "strideline_worker_message_duration_seconds_bucket" in text
+
+
+@pytest.mark.redis
+def test_a_misconfigured_worker_stops_at_start_naming_the_setting(env):
+    """A webhook URL without a secret: the worker process exits at boot (code 3) and says why."""
+    env = {k: v for k, v in env.items() if k != "STRIDELINE_WEBHOOK_SECRET"}
+    done = subprocess.run([sys.executable, "-m", "dramatiq", "workers.actors", "-p", "1", "-t", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert "worker_not_configured" in done.stderr and "STRIDELINE_WEBHOOK_SECRET" in done.stderr
