@@ -2,7 +2,7 @@
 
 * Workers: with ``start_workers`` the in-process pipeline (dramatiq StubBroker, worker threads) runs
   for the app's lifespan; otherwise (``strideline serve`` with ``STRIDELINE_REDIS_URL``) ingest's
-  wake-up goes to Redis (``workers.actors.wake``) for separate ``dramatiq workers.actors`` processes.
+  wake-up goes to Redis (``workers.wakeup.make_waker``) for separate ``strideline worker`` processes.
 * Access log: one ``http_request`` line per request with method, path template, status, duration
   and request id; never bodies, query strings or raw paths (health data stays out of logs).
 * Limits: request bodies over 4 MiB (plus a little for the envelope) get 413.
@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -140,11 +139,10 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
     ``start_workers``: run the in-process pipeline for the app's lifespan (the embedded default).
     Otherwise ingest calls whatever ``runtime.ingestor.wake`` is: the server's composition root
     (``strideline serve``) points it at the Redis workers when ``STRIDELINE_REDIS_URL`` is set.
-    ``redis_url`` (default: that variable) adds Redis to the readiness check.
+    ``redis_url`` (serve passes ``STRIDELINE_REDIS_URL``) adds Redis to the readiness check.
     ``max_wait`` caps long-polls (tests lower it)."""
-    redis_url = redis_url if redis_url is not None else os.environ.get("STRIDELINE_REDIS_URL") or None
     if start_workers and redis_url:
-        raise ValueError("start_workers runs the in-process pipeline; with Redis, run `dramatiq workers.actors`")
+        raise ValueError("start_workers runs the in-process pipeline; with Redis, run `strideline worker`")
     keys = keys if keys is not None else KeyStore()
     state = State({"runtime": runtime, "api_keys": keys, "pipeline": None,
                    "api_settings": {"redis_url": redis_url, "max_wait": max_wait}})

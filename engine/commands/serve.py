@@ -1,7 +1,7 @@
 """`strideline serve`: the HTTP API (Litestar on uvicorn).
 
 Embedded default: the in-process pipeline (StubBroker, worker threads) runs inside the server.
-With ``STRIDELINE_REDIS_URL`` set, ingest wakes the Redis workers (`dramatiq workers.actors`) and no
+With ``STRIDELINE_REDIS_URL`` set, ingest wakes the Redis workers (`strideline worker`) and no
 worker runs in the server. Keys: `strideline keys create` (file: ``STRIDELINE_KEYS_PATH``).
 """
 
@@ -14,15 +14,24 @@ import typer
 STORE_HELP = "Store URL or SQLite path (default: $STRIDELINE_STORE_URL or var/strideline.sqlite3)."
 
 
-def wire_redis_wake(runtime) -> None:
-    """Redis mode: after each commit ingest sends its wake-up to the Redis broker."""
-    from dramatiq.brokers.redis import RedisBroker
+def build_app(*, store: str | None = None, keys: str | None = None, worker_threads: int = 2,
+              redis_url: str | None = None):
+    """The server's composition root: runtime, keys, and the workers' mode.
 
-    from workers import actors  # the broker is chosen from STRIDELINE_REDIS_URL at import
+    Without Redis the in-process pipeline runs in the app's lifespan. With Redis, ingest's wake-up
+    goes to the Redis broker (``workers.wakeup.make_waker``) for `strideline worker` processes.
+    """
+    from engine.api import create_app
+    from engine.keys import KeyStore
+    from engine.runtime import build_runtime
 
-    if not isinstance(actors.project.broker, RedisBroker):
-        raise RuntimeError("STRIDELINE_REDIS_URL is set but the workers' broker is not Redis")
-    runtime.ingestor.wake = actors.wake
+    runtime = build_runtime(store_url=store)
+    if redis_url:
+        from workers.wakeup import make_waker
+
+        runtime.ingestor.wake = make_waker(redis_url)
+    return create_app(runtime, start_workers=redis_url is None, keys=KeyStore(keys), redis_url=redis_url,
+                      worker_threads=worker_threads)
 
 
 def serve(
@@ -36,18 +45,11 @@ def serve(
     """Serve the HTTP API (/v1, /health, /ready, OpenAPI at /schema/openapi.json)."""
     import uvicorn
 
-    from engine.api import create_app
-    from engine.keys import KeyStore
     from engine.logs import configure_logging
-    from engine.runtime import build_runtime
 
     configure_logging(log_level)
     redis_url = os.environ.get("STRIDELINE_REDIS_URL") or None
-    runtime = build_runtime(store_url=store)
-    if redis_url:
-        wire_redis_wake(runtime)
-    app = create_app(runtime, start_workers=redis_url is None, keys=KeyStore(keys),
-                     redis_url=redis_url, worker_threads=worker_threads)
+    app = build_app(store=store, keys=keys, worker_threads=worker_threads, redis_url=redis_url)
     typer.echo(f"strideline API on http://{host}:{port} (workers: "
                f"{'Redis' if redis_url else 'in-process'}); OpenAPI at /schema/openapi.json", err=True)
     # uvicorn's access log would print raw paths and query strings: the app logs its own, safely.

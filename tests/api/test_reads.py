@@ -197,12 +197,36 @@ def test_ready_is_503_when_the_store_fails(client, api_store):
     assert r.json() == {"status": "unavailable", "checks": {"store": "error: RuntimeError"}}
 
 
-def test_ready_checks_redis_when_configured(runtime, keys, redis_url):
-    """With a Redis URL, readiness pings it."""
+def test_redis_mode_wakes_the_redis_workers_and_checks_redis(tmp_path, redis_url, clock):
+    """`serve` with STRIDELINE_REDIS_URL: no in-process worker; ingest's wake-up goes to Redis;
+    readiness pings Redis."""
+    from litestar.testing import TestClient
+
+    from engine.commands.serve import build_app
+    from workers.wakeup import Waker
+
+    app = build_app(store=str(tmp_path / "events.sqlite3"), keys=str(tmp_path / "keys.sqlite3"),
+                    redis_url=redis_url)
+    waker = app.state.runtime.ingestor.wake
+    assert isinstance(waker, Waker)
+    key = app.state.api_keys.create("t", ["ingest"]).key
+    with TestClient(app) as c:
+        assert c.get("/ready").json() == {"status": "ready", "checks": {"store": "ok", "redis": "ok"}}
+        r = c.post(f"/v1/athletes/ath-redis-{uuid.uuid4().hex[:8]}/events",
+                   json={"events": [enrolment(dt.datetime.now(dt.timezone.utc))]},
+                   headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 201
+        assert app.state.pipeline is None and waker.lost == 0
+
+
+def test_ready_is_503_when_redis_is_unreachable(runtime, keys):
+    """A configured Redis that does not answer makes the API unready."""
     from litestar.testing import TestClient
 
     from engine.api import create_app
 
-    app = create_app(runtime, start_workers=False, keys=keys, redis_url=redis_url)
+    app = create_app(runtime, start_workers=False, keys=keys, redis_url="redis://127.0.0.1:1/0")
     with TestClient(app) as c:
-        assert c.get("/ready").json()["checks"]["redis"] == "ok"
+        r = c.get("/ready")
+    assert r.status_code == 503
+    assert r.json()["checks"]["redis"].startswith("error: ")
