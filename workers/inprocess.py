@@ -8,6 +8,7 @@ from dramatiq.brokers.stub import StubBroker
 from engine.runtime import Runtime
 from workers import actors, context
 from workers.broker import QUEUES
+from workers.pending import LocalPending
 
 
 class InProcessPipeline:
@@ -18,6 +19,7 @@ class InProcessPipeline:
         if not isinstance(self.broker, StubBroker):
             raise RuntimeError("the in-process pipeline needs the StubBroker (unset STRIDELINE_REDIS_URL)")
         context.configure(runtime)
+        actors.set_pending(LocalPending())  # marks of an earlier pipeline in this process do not carry over
         runtime.ingestor.wake = actors.wake
         self.runtime = runtime
         self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=50)

@@ -10,23 +10,14 @@ the default registry, next to the API's.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
-
-MESSAGES = Counter("strideline_worker_messages_total", "Messages processed by the workers, by actor and outcome.",
-                   ["actor", "outcome"])
-FAILURES = Counter("strideline_worker_message_failures_total",
-                   "Messages whose actor raised (each attempt; retried or not), by actor and exception.",
-                   ["actor", "exception"])
-DURATION = Histogram("strideline_worker_message_duration_seconds", "Time spent processing one message.",
-                     ["actor"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
-DELIVERED = Counter("strideline_recommendations_delivered_total",
-                    "Recommendations delivered to a notification channel (at-least-once).", ["channel"])
-DEAD_LETTERS = Counter("strideline_dead_letters_total",
-                       "Messages dead-lettered (retries exhausted or refused for good), by actor and channel.",
-                       ["actor", "channel"])
-WAKE_UPS = Counter("strideline_sweeper_wake_ups_total",
-                   "Wake-ups sent by the sweeper, by kind (project: a lost wake-up healed; notify; tick).",
-                   ["kind"])
-WAKE_UPS_LOST = Counter("strideline_wake_ups_lost_total",
-                        "Wake-ups an ingest or worker process could not send (Redis unreachable); the "
-                        "sweeper heals each one once Redis is back.", ["actor"])
+# Defined in engine/metrics.py with every other Strideline metric (one module, one list in
+# docs/operations.md); re-exported here under the names the middleware uses.
+from engine.metrics import (  # noqa: F401
+    DEAD_LETTERS,
+    DELIVERED,
+    DURATION,
+    FAILURES,
+    MESSAGES,
+    WAKE_UPS,
+    WAKE_UPS_LOST,
+)

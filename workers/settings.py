@@ -47,8 +47,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def sweeper_lease_ms(self) -> int:
-        """A chain that misses three links is considered dead and may be re-armed."""
-        return 3 * self.sweep_interval_ms
+        """A chain that misses three links (plus 5 s for polling delays) is considered dead and may
+        be re-armed. dramatiq's consumers poll an idle queue up to once a second, so a link can
+        arrive a second or two after its delay."""
+        return 3 * self.sweep_interval_ms + 5_000
 
 
 def from_env() -> Settings:

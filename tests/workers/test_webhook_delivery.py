@@ -64,7 +64,9 @@ def test_a_410_is_not_retried_and_is_dead_lettered(env, ingestor, ingest_store, 
     [letter] = dead_letters(redis_db)
     assert (letter["actor"], letter["recommendation_id"], letter["attempts"]) == ("notify", target, "1")
     assert json.loads(letter["args"]) == ["webhook", "ath-1"]
-    assert redis.Redis.from_url(redis_db).zcard(keys.dead_letter_queue(keys.NOTIFY_QUEUE)) == 1
+    client = redis.Redis.from_url(redis_db)
+    wait_until(lambda: client.zcard(keys.dead_letter_queue(keys.NOTIFY_QUEUE)) == 1, 10,
+               "the message in dramatiq's dead-letter queue")
 
 
 def test_exhausted_retries_end_in_a_dead_letter(env, ingestor, ingest_store, clock, receiver,
