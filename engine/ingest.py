@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine import metrics
 from engine.clock import Clock, SystemClock
 from engine.store.base import AppendResult, EventStore
 from events import InvalidEvent, NewEvent
@@ -77,7 +79,10 @@ class Ingestor:
                     f"$[{index}].occurred_at",
                 )
         self._check_stream_rules(athlete_id, batch)
+        started = time.perf_counter()
         result = self.store.append(athlete_id, batch, expected_version)
+        metrics.events_appended((event_type(e.data) for e in batch), result.deduplicated,
+                                time.perf_counter() - started)
         self.wake(athlete_id)
         return result
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import msgspec
 
+from engine import metrics
 from engine.policies.base import Policy
 from engine.store.base import EventStore, IdempotencyConflict
 from events import NewEvent, recommendation_stream
@@ -54,10 +55,12 @@ def append_recommendations(store: EventStore, athlete_id: str,
                        source=f"policy:{r.policy_name}@{r.policy_version}") for r in recommendations]
     stream = recommendation_stream(athlete_id)
     try:
-        store.append(stream, drafts)
+        if not store.append(stream, drafts).deduplicated:
+            metrics.recommendations_stored(recommendations)
     except IdempotencyConflict:
         for draft in drafts:  # part of this batch was stored by a racing worker: one by one
-            store.append(stream, [draft])
+            if not store.append(stream, [draft]).deduplicated:
+                metrics.recommendations_stored([draft.data])
 
 
 def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetime | None,
@@ -65,13 +68,14 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
     for attempt in range(1, MAX_CAS_ATTEMPTS + 1):
         state, checkpoint = load_state(store, athlete_id)
         decided_before = state.last_decision_us
-        folded, recs = 0, []
+        folded, recs, recorded = 0, [], []
         if read_events:
             while True:
                 chunk = store.read_stream(athlete_id, state.version + 1, READ_CHUNK)
                 if not chunk:
                     break
                 recs += advance(state, chunk, policy)
+                recorded += [e.recorded_at for e in chunk]
                 folded += len(chunk)
         if horizon is not None:
             recs += advance(state, (), policy, horizon)
@@ -79,8 +83,15 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
             return ProjectionOutcome(athlete_id, 0, state.version, [], attempt)
         append_recommendations(store, athlete_id, recs)
         if store.save_projection(athlete_id, PROJECTION, encode(state), state.version, checkpoint):
+            metrics.projected(_now(store), recorded, attempt)
             return ProjectionOutcome(athlete_id, folded, state.version, recs, attempt)
     raise RuntimeError(f"projection of {athlete_id} lost {MAX_CAS_ATTEMPTS} compare-and-set races in a row")
+
+
+def _now(store: EventStore) -> dt.datetime:
+    """The store's clock (the one that stamped recorded_at), for projection lag."""
+    clock = getattr(store, "clock", None)
+    return clock.now() if clock is not None else dt.datetime.now(dt.timezone.utc)
 
 
 def project_athlete(store: EventStore, athlete_id: str, policy: Policy) -> ProjectionOutcome:
