@@ -78,9 +78,18 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int,
         except BaseException:
             for future in pending:
                 future.cancel()
+            _stop(pool)  # the first error decides: do not wait for the other partitions
             raise
         _drain(progress_queue, progress)
     return [results[i] for i in range(len(jobs))]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def _drain(progress_queue, progress: Progress | None) -> None:

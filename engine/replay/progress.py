@@ -49,7 +49,8 @@ class RichProgress:
         if self.task is not None:
             task = self.progress.tasks[-1]
             if task.total is None:
-                self.progress.update(self.task, total=task.completed)
+                done = max(task.completed, 1)
+                self.progress.update(self.task, total=done, completed=done)
             else:
                 self.progress.update(self.task, completed=task.total)
 

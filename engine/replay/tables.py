@@ -20,7 +20,10 @@ from events.codec import encode_json
 from events.vocabulary import RecommendationIssued
 
 TS = pa.timestamp("us", tz="UTC")
-FLUSH_ROWS = 65_536
+PART_ROWS = 8_192
+"""Rows a worker buffers (as Python objects) before writing a row group of its part file."""
+FLUSH_ROWS = 32_768
+"""Rows the merge buffers (as Arrow) before writing a row group of an output file."""
 
 RECOMMENDATION_SCHEMA = pa.schema([
     ("policy", pa.string()), ("athlete_id", pa.string()), ("recommendation_id", pa.string()),
@@ -81,7 +84,7 @@ class PartWriter:
         for row in rows:
             self.columns.add(row)
         self.counts.append((athlete_id, len(rows)))
-        if len(self.columns) >= FLUSH_ROWS:
+        if len(self.columns) >= PART_ROWS:
             self._flush()
 
     def _flush(self) -> None:
@@ -99,8 +102,8 @@ class PartWriter:
 
 
 class _PartReader:
-    def __init__(self, path: Path) -> None:
-        self.batches = pq.ParquetFile(path).iter_batches(batch_size=FLUSH_ROWS)
+    def __init__(self, path: Path, batch_rows: int) -> None:
+        self.batches = pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
         self.batch: pa.RecordBatch | None = None
         self.offset = 0
 
@@ -162,9 +165,10 @@ def merge_parts(parts: Sequence[tuple[Path, list[tuple[str, int]]]], schema: pa.
     order = sorted((athlete, index, n) for index, (_, counts) in enumerate(parts) for athlete, n in counts)
     readers: dict[int, _PartReader] = {}
     writer = TableWriter(parquet, csv, schema)
+    batch_rows = max(1024, min(PART_ROWS, FLUSH_ROWS // max(1, len(parts))))  # all readers: ~FLUSH_ROWS
     for _, index, n in order:
         if index not in readers:
-            readers[index] = _PartReader(parts[index][0])
+            readers[index] = _PartReader(parts[index][0], batch_rows)
         writer.write(readers[index].take(n))
     return writer.close()
 
