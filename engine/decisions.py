@@ -39,11 +39,18 @@ def evaluate(state: AthleteState, policy: Policy, at: dt.datetime, trigger_posit
     at_us = to_micros(at)
     out: list[RecommendationIssued] = []
     seen: set[str] = set()
-    for advice in policy.decide(state, at):
+    advice_now = policy.decide(state, at)
+    change = next((a for a in advice_now if a.new_phase is not None), None)
+    if change is not None:
+        # record the phase change, then advise for the phase the athlete is now in (one change per
+        # decision point: a second phase advice in the new phase waits for the next point)
+        ph.record(state.phase, change.new_phase, at_us, local_day(at, state.profile.time_zone),
+                  trigger_position, change.rule_id)
+        advice_now = [change] + [a for a in policy.decide(state, at) if a.new_phase is None]
+    for advice in advice_now:
         seen.add(advice.topic)
         if advice.new_phase is not None:
-            ph.record(state.phase, advice.new_phase, at_us, local_day(at, state.profile.time_zone),
-                      trigger_position, advice.rule_id)
+            pass  # a phase change is always news
         elif state.memory.get(advice.topic) == (fingerprint := _fingerprint(advice)):
             continue
         else:

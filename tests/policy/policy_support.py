@@ -135,9 +135,22 @@ def fingerprint(kind: str, rule_id: str, target: dict) -> tuple:
 
 def expected_emissions(decisions: list[Decision]) -> list[tuple]:
     """What emit-on-change must give: per decision point, each topic whose advice differs from the
-    previous decision point's (absent counts as different); phase changes always."""
+    previous decision point's (absent counts as different); phase changes always. At a phase change
+    the runner asks the policy again for the new phase: the change plus that second answer count."""
     out, previous = [], {}
-    for decision in decisions:
+    merged, skip = [], False
+    for index, decision in enumerate(decisions):
+        if skip:
+            skip = False
+            continue
+        change = [a for a in decision.advice if a.new_phase is not None]
+        if change:
+            again = decisions[index + 1]
+            decision = Decision(decision.time, decision.phase,
+                                change[:1] + [a for a in again.advice if a.new_phase is None])
+            skip = True
+        merged.append(decision)
+    for decision in merged:
         current = {}
         for a in decision.advice:
             fp = fingerprint(a.kind, a.rule_id, a.target)

@@ -25,10 +25,10 @@ def _walk_run_targets(policy, j, horizon=None):
 
 
 def test_walk_run_starts_at_level_one(policy, journey):
-    """The first day of return_to_run asks for walk-run level 1."""
+    """The advance to return_to_run comes with its first target: walk-run level 1."""
     j = journey().to_return_to_run()
     assert _walk_run_targets(policy, j, horizon=at(RUN_DAY + 1)) == [
-        (RUN_DAY + 1, "progress", "run.walk_run_level", 1)]
+        (RUN_DAY, "progress", "run.walk_run_level", 1)]
 
 
 def test_walk_run_level_done_twice_with_a_rest_day_progresses(policy, journey):
