@@ -361,6 +361,8 @@ def queue_depths(broker) -> dict[tuple[str, str], int]:
     ``<ns>:<q>.DQ`` (delayed) and ``<ns>:<q>.XQ`` (the dead-letter sorted set)."""
     kind = type(broker).__name__
     declared = sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
+    if not declared and kind == "RedisBroker":  # an ingest-only process declares no actors
+        declared = _redis_queue_names(broker)
     out: dict[tuple[str, str], int] = {}
     if kind == "StubBroker":
         for q in declared:
@@ -378,6 +380,26 @@ def queue_depths(broker) -> dict[tuple[str, str], int]:
             for j, state in enumerate(("ready", "delayed", "dead")):
                 out[(q, state)] = int(answers[3 * i + j])
     return out
+
+
+_REDIS_SUFFIXES = (".XQ.msgs", ".DQ.msgs", ".msgs", ".XQ", ".DQ")
+
+
+def _redis_queue_names(broker) -> list[str]:
+    """Queues that hold anything under the broker's namespace (SCAN; dramatiq's own ``__acks__``
+    and ``__heartbeats__`` keys left out). An empty queue has no keys, so it is simply not listed."""
+    prefix = f"{broker.namespace}:"
+    names = set()
+    for raw in broker.client.scan_iter(match=prefix + "*", count=1000):
+        name = (raw.decode() if isinstance(raw, bytes) else raw).removeprefix(prefix)
+        if name.startswith("__"):
+            continue
+        for suffix in _REDIS_SUFFIXES:
+            if name.endswith(suffix):
+                name = name.removesuffix(suffix)
+                break
+        names.add(name)
+    return sorted(names)
 
 
 class QueueDepthCollector:
