@@ -34,7 +34,10 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, out: Path, name: str) -> None:
+    """`strideline serve` on a fresh store; with ``redis_url`` the server wakes Redis workers
+    (``bench.live.Workers``, 2 processes) instead of running its embedded in-process pipeline."""
+
+    def __init__(self, out: Path, name: str, redis_url: str | None = None) -> None:
         from engine.keys import KeyStore
         self.store = out / f"http-{name}.sqlite3"
         keys = out / f"http-{name}.keys.sqlite3"
@@ -45,6 +48,11 @@ class Server:
         ks.close()
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if k != "STRIDELINE_REDIS_URL"}
+        self.workers = None
+        if redis_url:
+            from bench.live import Workers
+            self.workers = Workers(self.store, redis_url, 2, 4)
+            env["STRIDELINE_REDIS_URL"] = redis_url
         self.log = open(out / f"http-{name}.log", "w")
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("strideline")), "serve", "--port", str(self.port), "--store", str(self.store),
@@ -68,6 +76,8 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        if self.workers is not None:
+            self.workers.stop()
 
 
 class Conn:
@@ -147,8 +157,8 @@ def batched(out: Path, per_athlete: dict, *, batch: int = 100, connections: int 
 
 
 def single(out: Path, per_athlete: dict, *, rate: float = 200, duration_s: float = 15,
-           connections: int = 16) -> dict:
-    server = Server(out, "single")
+           connections: int = 16, redis_url: str | None = None) -> dict:
+    server = Server(out, "single-redis" if redis_url else "single", redis_url)
     try:
         # enrol every athlete first (not measured), then single-event requests in lanes by athlete
         enrol = {a: events[:1] for a, events in per_athlete.items()}
@@ -188,7 +198,8 @@ def single(out: Path, per_athlete: dict, *, rate: float = 200, duration_s: float
         server.stop()
     latencies.sort()
     n = len(latencies)
-    return {"offered_requests_per_s": rate, "requests": n, "seconds": round(seconds, 2),
+    return {"pipeline": "Redis workers (2 processes)" if redis_url else "in-process (embedded default)",
+            "offered_requests_per_s": rate, "requests": n, "seconds": round(seconds, 2),
             "achieved_requests_per_s": round(n / seconds),
             "p50_ms": round(latencies[n // 2] * 1000, 2), "p99_ms": round(latencies[int(n * 0.99)] * 1000, 2),
             "max_ms": round(latencies[-1] * 1000, 2), "non_201": sum(1 for s in statuses if s != 201)}

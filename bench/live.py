@@ -129,7 +129,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duration_s: float,
         processes: int = 2, threads: int = 4, redis_url: str = DEFAULT_REDIS, poll_ms: float = 1.0,
-        group_commit: bool = False, log=print) -> dict:
+        group_commit: bool = False, ingest_threads: int = 16, log=print) -> dict:
     store_path = out / f"live-{mode}.sqlite3"
     remove_sqlite(store_path)
     store, ingest = _runtime(store_path, redis_url, group_commit)
@@ -141,19 +141,38 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
         checkpoints.latencies.clear()
         submissions = simulate_cohort(athletes=athletes, weeks=weeks, seed=3, start=START)
         sent, began = 0, time.perf_counter()
-        heads: dict[str, int] = {}
-        for sub in submissions:
-            if mode == "latency":
+        if mode == "latency":
+            for sub in submissions:
                 due = began + sent / rate
                 delay = due - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-            result = ingest.append(sub.athlete_id, sub.events)
-            checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
-            heads[sub.athlete_id] = result.last_version
-            sent += len(sub.events)
-            if time.perf_counter() - began >= duration_s:
-                break
+                result = ingest.append(sub.athlete_id, sub.events)
+                checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
+                sent += len(sub.events)
+                if time.perf_counter() - began >= duration_s:
+                    break
+        else:  # as fast as ``ingest_threads`` concurrent clients can append (one lane per athlete)
+            lanes: list[list] = [[] for _ in range(ingest_threads)]
+            for sub in submissions:
+                lanes[hash(sub.athlete_id) % ingest_threads].append(sub)
+            counts = [0] * ingest_threads
+            began = time.perf_counter()
+
+            def lane(index: int) -> None:
+                for sub in lanes[index]:
+                    result = ingest.append(sub.athlete_id, sub.events)
+                    checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
+                    counts[index] += len(sub.events)
+                    if time.perf_counter() - began >= duration_s:
+                        return
+
+            clients = [threading.Thread(target=lane, args=(i,)) for i in range(ingest_threads)]
+            for t in clients:
+                t.start()
+            for t in clients:
+                t.join()
+            sent = sum(counts)
         ingest_s = time.perf_counter() - began
         deadline = time.monotonic() + 600
         while checkpoints.outstanding() and time.monotonic() < deadline:
@@ -168,7 +187,8 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
                 "p50_ms": round(_percentile(lat, 0.5) * 1000, 1),
                 "p99_ms": round(_percentile(lat, 0.99) * 1000, 1),
                 "max_ms": round(max(lat, default=float("nan")) * 1000, 1),
-                "processes": processes, "threads": threads, "poll_ms": poll_ms}
+                "processes": processes, "threads": threads, "poll_ms": poll_ms,
+                "ingest_clients": 1 if mode == "latency" else ingest_threads, "group_commit": group_commit}
     finally:
         checkpoints.stopping.set()
         checkpoints.join()
