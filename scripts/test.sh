@@ -210,12 +210,24 @@ ensure_postgres() {
     || unavailable "could not create database '$PG_DB' on $PG_HOST:$PG_PORT"
 }
 
+# --- promtool (tests/ops checks the alert rules and the Prometheus config) --------------------
+
+ensure_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  if ! can_apt; then
+    unavailable "promtool is not installed (Debian package prometheus; root and apt-get are needed to install it)"
+    return 0
+  fi
+  apt_install --no-install-recommends prometheus || unavailable "could not install the prometheus package (promtool)"
+}
+
 # --- run ----------------------------------------------------------------------------------------
 
 ensure_venv
 ensure_installed "[test]" "pytest hypothesis"
 ensure_redis
 ensure_postgres
+ensure_promtool
 
 status=0
 "$VENV/bin/python" -m pytest "$@" || status=$?
