@@ -59,7 +59,8 @@ def _occupancy(rows: list[dict], days: int) -> dict[str, list[float]]:
             for d in range(max(0, start), min(span + 1, nxt[0])):
                 counts[phase][d] += 1
     totals = [sum(counts[p][d] for p in PHASES) for d in range(days + 1)]
-    return {p: [c / t if t else 0.0 for c, t in zip(counts[p], totals)] for p in PHASES}
+    shown = max((d for d, t in enumerate(totals) if t >= max(1, 0.1 * len(rows))), default=0) + 1
+    return {p: [c / t if t else 0.0 for c, t in zip(counts[p][:shown], totals)] for p in PHASES}
 
 
 def phase_timelines(by_policy: dict[str, list[dict]]) -> bytes:
@@ -67,8 +68,8 @@ def phase_timelines(by_policy: dict[str, list[dict]]) -> bytes:
     n = len(by_policy)
     fig, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n + 0.6), sharex=True, squeeze=False)
     for ax, (label, rows) in zip(axes[:, 0], by_policy.items()):
-        shares = _occupancy(rows, days)
-        ax.stackplot(range(days + 1), *[shares[p] for p in PHASES], labels=PHASES,
+        shares = _occupancy(rows, days)  # up to the last day at least 10% of athletes reached
+        ax.stackplot(range(len(shares["settle"])), *[shares[p] for p in PHASES], labels=PHASES,
                      colors=[PHASE_COLOURS[p] for p in PHASES])
         ax.set_ylim(0, 1)
         ax.set_ylabel("share")
@@ -115,8 +116,9 @@ def metric_bars(summaries: Sequence[dict], metrics=COMPARED, errors: dict | None
             yerr = [[max(0.0, v - lo) for v, (lo, _) in zip(values, bounds)],
                     [max(0.0, hi - v) for v, (_, hi) in zip(values, bounds)]]
             yerr = [[0.0 if math.isnan(e) else e for e in side] for side in yerr]
-        ax.bar(range(len(labels)), values, color=[colours[i % len(colours)] for i in range(len(labels))],
-               yerr=yerr, capsize=4)
+        bars = ax.bar(range(len(labels)), values, color=[colours[i % len(colours)] for i in range(len(labels))],
+                      yerr=yerr, capsize=4)
+        ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.3g}" for v in values], fontsize=8)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
     for ax in list(axes.flat)[len(metrics):]:
