@@ -23,18 +23,17 @@ def test_a_raising_policy_names_policy_athlete_and_event(tmp_path, log_of, six_e
         assert part in message
 
 
-def test_a_policy_raising_in_a_worker_process_is_reported_the_same_way(live_cohort, tmp_path):
-    """An empty strength ladder breaks baseline in strength; the worker's error names it and the event."""
+def test_a_policy_raising_in_a_worker_process_is_reported_the_same_way(live_cohort, tmp_path, test_policies):
+    """In a worker process too, the error names the policy, an athlete and that athlete's event."""
     path, _ = live_cohort
-    broken = PolicySpec(BASELINE, overrides=(("strength.ladder", []),), label="broken")
     with pytest.raises(PolicyEvaluationError) as caught:
-        replay(path, [broken], tmp_path / "out", workers=2, report=False)
+        replay(path, [f"picky={test_policies}:Fussy"], tmp_path / "out", workers=2, report=False)
     error = caught.value
-    assert error.policy == "broken" and "IndexError" in str(error)
+    assert (error.policy, error.version) == ("picky", 4) and "cannot decide on version 4" in str(error)
     store = SQLiteEventStore(path)
-    event = store.read_stream(error.athlete_id, error.version, 1)[0]
+    event = store.read_stream(error.athlete_id, 4, 1)[0]
     store.close()
-    assert event.position == error.position
+    assert event.position == error.position and f"position {event.position}" in str(error)
 
 
 def test_a_policy_that_cannot_be_loaded_is_named(tmp_path):
