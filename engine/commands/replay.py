@@ -8,16 +8,17 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-POLICY_HELP = ("Policy as [label=]module:attr[@config.toml|.json]; repeat for several. "
-               "Default: engine.policies.baseline:BaselinePolicy.")
+POLICY_HELP = ("Policy as label=module:attr@config.toml (label= and @config, .toml or .json, optional); "
+               "repeat for several. Default: engine.policies.baseline:BaselinePolicy.")
 DEFAULT_POLICY = "engine.policies.baseline:BaselinePolicy"
 WORKERS_HELP = "Worker processes (athletes are split across them by a stable hash)."
 
 
 def _fail(console: Console, exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(1)
 
 
@@ -57,9 +58,9 @@ def _metrics_table(console: Console, rows: list[dict], keys: list[str], title: s
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for row in rows:
-        table.add_column(str(row.get("policy", row.get("config"))), justify="right")
+        table.add_column(escape(str(row.get("policy", row.get("config")))), justify="right")
     for key in keys:
-        table.add_row(key, *[_fmt(r.get(key)) for r in rows])
+        table.add_row(escape(key), *[_fmt(r.get(key)) for r in rows])
     console.print(table)
 
 
@@ -131,18 +132,18 @@ def simulate(
     table.add_column("metric")
     labels = [p["label"] for p in result.policies]
     for label in labels:
-        table.add_column(label, justify="right")
+        table.add_column(escape(label), justify="right")
     for metric, _ in CLOSED_LOOP_METRICS:
         cells = []
         for label in labels:
             s = result.interval(label, metric)
             cells.append(f"{_fmt(s['mean'])} [{_fmt(s['low'])}, {_fmt(s['high'])}]")
-        table.add_row(metric, *cells)
+        table.add_row(metric, *map(escape, cells))
     console.print(table)
 
 
 def sweep(
-    policy: str = typer.Option(DEFAULT_POLICY, "--policy", "-p", help="The base policy ([label=]module:attr[@config])."),
+    policy: str = typer.Option(DEFAULT_POLICY, "--policy", "-p", help="The base policy: module:attr, optionally @config.toml."),
     grid: list[str] = typer.Option(..., "--grid", "-g", help="field.path=v1,v2,... (repeat: cartesian product)."),
     closed_loop: bool = typer.Option(False, "--closed-loop", help="Evaluate each config in closed loop instead of replay."),
     store: str = typer.Option(None, help="Replay mode: store URL or SQLite path."),

@@ -55,3 +55,11 @@ def test_a_policy_that_fails_to_load_exits_with_its_name(live_cohort, tmp_path):
     path, _ = live_cohort
     result = invoke("replay", "--store", str(path), "-p", "nowhere.to.be:Found", "--out", str(tmp_path / "o"))
     assert result.exit_code == 1 and "nowhere.to.be:Found" in result.output
+
+
+def test_a_sweep_over_a_field_the_config_lacks_is_refused(live_cohort, tmp_path):
+    """`--grid run.weekly_stepp=...`: exit code 1, the message names the field (brackets and all)."""
+    path, _ = live_cohort
+    result = invoke("sweep", "--store", str(path), "--grid", "run.weekly_stepp=0.1,0.2", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert "[run.weekly_stepp=0.1]" in result.output and "config has no field 'run.weekly_stepp'" in result.output
