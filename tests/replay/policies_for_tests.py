@@ -40,3 +40,19 @@ class Fussy:
         if state.version == 4:
             raise ValueError("cannot decide on version 4")
         return []
+
+
+class Scripted:
+    """Moves the athlete to strength at the first decision point and keeps a 5 km long-run cap."""
+
+    name = "scripted"
+    version = "1"
+    config = None
+
+    def decide(self, state, decision_time):
+        advice = [Advice(topic="run:long_cap", kind="progress", rule_id="cap", explanation="",
+                         target={"long_run_cap_km": 5.0})]
+        if state.phase.phase == "settle":
+            advice.append(Advice(topic="phase", kind="advance_phase", rule_id="go", explanation="",
+                                 target={"phase": "strength"}, new_phase="strength"))
+        return advice
