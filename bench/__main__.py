@@ -96,21 +96,26 @@ def section_replay(args, results: dict) -> None:
     path = str(load_cohort(args.athletes, args.weeks, args.seed, log=log))
     horizon = dt.datetime.combine(START, dt.time(), tzinfo=dt.timezone.utc) + dt.timedelta(weeks=args.weeks)
     out = {}
+    wanted = set(args.replay_parts.split(","))
     for mode, processes in (("fold", 1), ("backtest", 1), ("fold", args.processes), ("backtest", args.processes)):
+        if f"{mode}{1 if processes == 1 else 'N'}" not in wanted:
+            continue
         r = replay.run(path, mode=mode, processes=processes, horizon=horizon)
         out[f"{mode}_{processes}p"] = r
         log(f"  {mode} x{processes} process(es): {r['events']:,} events in {r['seconds']} s = "
             f"{r['events_per_s']:,} events/s ({r['events_per_cpu_s']:,} per CPU-second)"
             + (f", {r['recommendations']:,} recommendations, digest {r['digest'][:16]}" if r["digest"] else ""))
     try:
+        if "engine" not in wanted:
+            raise ImportError("not asked for")
         from bench.memory import with_engine_replay
         r = with_engine_replay(path, str(OUT / "engine-replay"), args.processes, horizon)
         out["engine_replay"] = r
         log(f"  engine.replay.replay x{args.processes} workers (parquet outputs): {r['events']:,} events in "
             f"{r['seconds']} s = {r['events_per_s']:,} events/s")
-    except ImportError:
-        log("  engine.replay not present: skipped")
-    if peer.available():
+    except ImportError as exc:
+        log(f"  engine.replay skipped ({exc})")
+    if peer.available() and "peer" in wanted:
         peer_path = Path(path.replace("cohort-", "peer-"))
         done = Path(str(peer_path) + ".done")
         if not done.exists():
@@ -120,17 +125,17 @@ def section_replay(args, results: dict) -> None:
             done.write_text("ok\n")
             log(f"  peer store loaded in {time.perf_counter() - began:.1f} s")
         athletes = replay.athletes_of(path)
-        for processes in (1, args.processes):
+        for processes in sorted({1 if "peer1" in wanted else args.processes, args.processes}):
             r = peer.rebuild(str(peer_path), athletes, processes)
             out[f"peer_rebuild_{processes}p"] = r
             log(f"  peer rebuild (repository.get of every aggregate) x{processes}: {r['events']:,} events in "
                 f"{r['seconds']} s = {r['events_per_s']:,} events/s")
-        bt = out[f"backtest_{args.processes}p"]["events_per_s"]
-        out["backtest_vs_peer_rebuild"] = {
-            "same_processes": round(bt / out[f"peer_rebuild_{args.processes}p"]["events_per_s"], 2),
-            "peer_1p": round(bt / out["peer_rebuild_1p"]["events_per_s"], 2)}
-        out["fold_vs_peer_rebuild"] = round(out[f"fold_{args.processes}p"]["events_per_s"]
-                                            / out[f"peer_rebuild_{args.processes}p"]["events_per_s"], 2)
+        peer_n = out[f"peer_rebuild_{args.processes}p"]["events_per_s"]
+        if f"backtest_{args.processes}p" in out:
+            out["backtest_vs_peer_rebuild"] = {
+                "same_processes": round(out[f"backtest_{args.processes}p"]["events_per_s"] / peer_n, 2)}
+        if f"fold_{args.processes}p" in out:
+            out["fold_vs_peer_rebuild"] = round(out[f"fold_{args.processes}p"]["events_per_s"] / peer_n, 2)
     results["replay"] = out
 
 
@@ -248,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--http-rate", type=float, default=200)
     ap.add_argument("--http-seconds", type=float, default=15)
     ap.add_argument("--memory-store", default=None, help="store to replay for the memory figure")
+    ap.add_argument("--replay-parts", default="fold1,backtest1,foldN,backtestN,engine,peer,peer1",
+                    help="replay figures to measure (N: --processes)")
     args = ap.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     if args.memory_store and "memory" not in sections:
