@@ -133,7 +133,11 @@ def _run(url: str, loaded: Sequence[LoadedPolicy], streams: list[tuple[str, int]
     jobs = [ReplayJob(url, i, tuple(g), specs, to_micros(horizon), str(part_dir), diff)
             for i, g in enumerate(groups) if g]
     progress.start("replaying", sum(v for _, v in streams))
-    parts = run_jobs(run_replay_job, jobs, workers, lambda e, a: progress.advance(e))
+    try:
+        parts = run_jobs(run_replay_job, jobs, workers, lambda e, a: progress.advance(e))
+    except BaseException:
+        shutil.rmtree(part_dir, ignore_errors=True)
+        raise
     labels = [p.label for p in loaded]
     result = ReplayResult(out, horizon, [], sum(p.athletes for p in parts), sum(p.events for p in parts), 0.0)
     progress.start("writing", len(labels) + 2, "tables")

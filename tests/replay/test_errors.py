@@ -42,3 +42,10 @@ def test_a_policy_that_cannot_be_loaded_is_named(tmp_path):
         replay(tmp_path / "missing.sqlite3", ["no_such_module:Policy"], tmp_path / "out")
     with pytest.raises(PolicyLoadError, match="run.weekly_stepp"):
         PolicySpec(BASELINE, overrides=(("run.weekly_stepp", 0.2),)).load()
+
+
+def test_a_failed_replay_leaves_no_part_files(tmp_path, log_of, six_events, test_policies):
+    """The workers' part files are removed when a policy fails."""
+    with pytest.raises(PolicyEvaluationError):
+        replay(log_of(six_events), [f"{test_policies}:Fussy"], tmp_path / "out", report=False)
+    assert not (tmp_path / "out" / "_parts").exists()
