@@ -302,40 +302,19 @@ class EntryAmended(Event, tag="entry.amended"):
     reason: Note = ""
 
 
-AnyEvent = (
-    AthleteEnrolled
-    | InjuryReported
-    | AssessmentRecorded
-    | PainReported
-    | LiftLogged
-    | PlyometricLogged
-    | RunLogged
-    | SleepLogged
-    | FuellingLogged
-    | ReadinessTestRecorded
-    | ClearanceRecorded
-    | EntryRetracted
-    | EntryAmended
-    | RecommendationIssued
-)
-"""Every event the store can hold."""
-
 ClientEvent = (
     AthleteEnrolled
     | InjuryReported
     | AssessmentRecorded
-    | PainReported
-    | LiftLogged
-    | PlyometricLogged
-    | RunLogged
-    | SleepLogged
-    | FuellingLogged
-    | ReadinessTestRecorded
+    | Measurement
     | ClearanceRecorded
     | EntryRetracted
     | EntryAmended
 )
 """Every event a client may send (recommendations are the engine's own)."""
+
+AnyEvent = ClientEvent | RecommendationIssued
+"""Every event the store can hold."""
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
