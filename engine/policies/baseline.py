@@ -127,8 +127,9 @@ class BaselinePolicy:
             return _phase_advice("regress_phase", "settle", "phase.regress_new_injury",
                                  "A new injury was reported: back to settling symptoms.",
                                  {"from_phase": phase})
-        red_days = 0 if phase == "settle" else sum(  # only days since the phase began count
-            1 for d in range(max(day - self.config.phases.red_window_days, s.phase.entered_day), day + 1)
+        red_days = 0 if phase == "settle" else sum(  # only days after the phase began count, so a
+            # regress needs fresh red days before the next one: no cascade on the same pain
+            1 for d in range(max(day - self.config.phases.red_window_days, s.phase.entered_day + 1), day + 1)
             if _day_colour(s.pain, d, self.config.pain) == pn.RED)
         if phase != "settle" and red_days >= c.red_days_to_regress:
             return _phase_advice("regress_phase", ph.PHASES[index - 1], "phase.regress_red_pain",

@@ -143,6 +143,17 @@ def test_regress_one_phase_on_two_red_days(policy, journey):
     assert state.phase.phase == "strength"
 
 
+def test_persistent_red_pain_steps_back_one_phase_per_fresh_red_window(policy, journey):
+    """The red days that caused a regress do not count again: each further step back needs new ones."""
+    j = journey().to_integration()
+    for d in range(j.d, j.d + 3):
+        j.h.day(d, hour=8).pain(7, "during")
+    state, recs = j.h.replay(policy)
+    regresses = rule(recs, "phase.regress_red_pain")
+    assert [r.target["phase"] for r in regresses] == ["return_to_run"]
+    assert state.phase.phase == "return_to_run"
+
+
 def test_single_red_day_deloads_without_regress(policy, journey):
     """One red day deloads (pain rule) but keeps the phase."""
     j = journey().to_plyometric()
