@@ -356,7 +356,9 @@ class BaselinePolicy:
             low_weeks = 0
             for w in range(week - cfg.low_load_weeks, week):
                 sessions, heavy = adh.strength_week(s.capacity, w)
-                if sessions > 0 and heavy == 0:
+                first = week_start(w)
+                light = cap.sessions_in(s.capacity.low_load_sets, first, first + 6)
+                if sessions > 0 and heavy == 0 and light > 0:  # RULES.md 2: low-load, not merely moderate
                     low_weeks += 1
             if low_weeks >= cfg.low_load_weeks and week - cfg.low_load_weeks >= week_of(s.phase.entered_day):
                 out.append(_flag("dropoff:2", "dropoff.2_exit_before_strength",

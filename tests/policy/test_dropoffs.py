@@ -99,6 +99,16 @@ def test_dropoff2_low_load_for_two_weeks(policy, journey):
     assert flag.rationale == {"low_load_weeks": 2, "weeks_needed": 2}
 
 
+def test_moderate_work_is_not_dropoff2(policy, journey):
+    """11 reps at ~73% e1RM and RPE 6.5 is neither heavy nor low-load: no drop-off 2 flag."""
+    j = journey().to_strength()
+    for d in range(8, 30):
+        j.h.day(d).pain(1, "rest")
+        if d % 2 == 0:
+            j.h.lift("split_squat", 30, 11, 3, rpe=6.5)
+    assert rule(j.h.recommendations(policy), D2) == []
+
+
 def test_one_heavy_session_a_week_is_not_dropoff2(policy, journey):
     """A heavy session (<= 8 reps) in each week clears drop-off 2."""
     j = journey().to_strength()
