@@ -198,6 +198,9 @@ def summary(results: dict) -> list[tuple[str, str, str, str]]:
     if "backtest_vs_peer_rebuild" in rp:
         row("backtest vs peer rebuild, same processes (x)", rp["backtest_vs_peer_rebuild"]["same_processes"],
             TARGETS["backtest_vs_peer_rebuild"])
+    if "fold_vs_peer_rebuild" in rp:
+        rows.append(("fold-only replay vs peer rebuild, same processes (x)", str(rp["fold_vs_peer_rebuild"]),
+                     "-", "-"))
     if "append_single" in results:
         row("single-event durable append vs peer (x)", results["append_single"]["ratio"],
             TARGETS["single_append_vs_peer"])
