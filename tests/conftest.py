@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
+import psycopg
 import pytest
+import redis
 
 from engine.clock import ManualClock
 from engine.store import SQLiteEventStore
@@ -57,3 +61,29 @@ def redis_url() -> str:
 @pytest.fixture
 def postgres_url() -> str:
     return require_server(POSTGRES_URL, 5432, "PostgreSQL")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The libpq URL with ``search_path`` set to ``schema`` (a test's private schema)."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new empty schema, dropped after the test."""
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield with_search_path(postgres_url, schema)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def redis_db(redis_url: str) -> Iterator[str]:
+    """The test Redis database, empty before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield redis_url
+    client.flushdb()
+    client.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -16,22 +16,6 @@ from engine.store.factory import open_store, sqlite_target
 from events import Context, NewEvent, PainReported, SleepLogged
 
 T0 = dt.datetime(2026, 3, 2, 7, 30, tzinfo=dt.timezone.utc)
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """The libpq URL with ``search_path`` set to ``schema`` (a test's private schema)."""
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-@pytest.fixture
-def pg_schema_url(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a new empty schema, dropped after the test."""
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield with_search_path(postgres_url, schema)
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from engine.clock import ManualClock
 from engine.ingest import Ingestor
@@ -19,21 +18,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from workers_support import Receiver, Workers, open_test_store, worker_env  # noqa: E402
 
 
-
 @pytest.fixture
 def clock() -> ManualClock:
     """Before the simulated cohorts start (2026-01-05): the simulation moves it forward."""
     return ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-
-
-@pytest.fixture
-def redis_db(redis_url: str) -> Iterator[str]:
-    """The test Redis database, empty before and after the test."""
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield redis_url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture
