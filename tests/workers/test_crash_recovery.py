@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from engine import outbox, pipeline
-from workers_support import SETTLE, Comparison, cohort, feed, log_now, stored_recommendation_ids, wait_until
+from workers_support import cohort, feed, stored_recommendation_ids, wait_until_caught_up
 
 pytestmark = pytest.mark.redis
 CHANNELS = ["log", "webhook", "redis_stream"]
@@ -32,13 +31,7 @@ def test_a_worker_killed_mid_run_loses_nothing(env, ingestor, ingest_store, cloc
     victim.wait_exit()  # dramatiq's main process stops when one of its workers dies...
     start_workers(env, threads=2)  # ...and the supervisor (systemd, k8s) starts a new one
 
-    wait_until(lambda: not list(pipeline.lagging_athletes(ingest_store)), 120, "no event left unprojected")
-    expected = Comparison(ingest_store, log_now(ingest_store) - SETTLE)
-    wait_until(lambda: not expected.mismatches(), 120, "every projection equal to a from-scratch rebuild",
-               interval=0.5)
-    ids = expected.recommendation_ids()
-    wait_until(lambda: ids <= receiver.delivered(), 120, "every recommendation POSTed to the webhook")
-    wait_until(lambda: not list(outbox.lagging_outboxes(ingest_store, CHANNELS)), 60, "every outbox at its head")
+    expected, ids = wait_until_caught_up(ingest_store, receiver, CHANNELS)
     done = time.monotonic()
 
     stored = stored_recommendation_ids(ingest_store)

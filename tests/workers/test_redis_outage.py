@@ -7,18 +7,15 @@ import time
 
 import pytest
 
-from engine import outbox, pipeline
 from engine.ingest import Ingestor
 from workers.wakeup import make_waker
 from workers_support import (
-    SETTLE,
-    Comparison,
     RedisServer,
     cohort,
     feed,
-    log_now,
     stored_recommendation_ids,
     wait_until,
+    wait_until_caught_up,
     worker_env,
 )
 
@@ -56,13 +53,7 @@ def test_appends_survive_a_redis_outage_and_workers_catch_up(own_redis, ingest_s
     back = time.monotonic()
     feed(ingestor, clock, submissions[3 * quarter:])
 
-    wait_until(lambda: not list(pipeline.lagging_athletes(ingest_store)), 120, "every event projected")
-    expected = Comparison(ingest_store, log_now(ingest_store) - SETTLE)
-    wait_until(lambda: not expected.mismatches(), 120, "projections and recommendations equal the replay",
-               interval=0.5)
-    ids = expected.recommendation_ids()
-    wait_until(lambda: ids <= receiver.delivered(), 120, "every recommendation POSTed to the webhook")
-    wait_until(lambda: not list(outbox.lagging_outboxes(ingest_store, CHANNELS)), 60, "every outbox at its head")
+    expected, ids = wait_until_caught_up(ingest_store, receiver, CHANNELS)
     caught_up = time.monotonic()
 
     stored = stored_recommendation_ids(ingest_store)

@@ -327,6 +327,20 @@ def outboxes_done(store, channels: Iterable[str]) -> bool:
     return not any(True for _ in outbox.lagging_outboxes(store, channels))
 
 
+def wait_until_caught_up(store, receiver: Receiver, channels: list[str],
+                         timeout: float = 120.0) -> tuple[Comparison, set[str]]:
+    """Wait, in order, until every event is projected, live state and recommendations equal a replay
+    of the log, every recommendation reached the webhook, and every outbox is at its head."""
+    wait_until(lambda: not list(pipeline.lagging_athletes(store)), timeout, "every event projected")
+    expected = Comparison(store, log_now(store) - SETTLE)
+    wait_until(lambda: not expected.mismatches(), timeout,
+               "projections and recommendations equal a from-scratch replay", interval=0.5)
+    ids = expected.recommendation_ids()
+    wait_until(lambda: ids <= receiver.delivered(), timeout, "every recommendation POSTed to the webhook")
+    wait_until(lambda: outboxes_done(store, channels), timeout / 2, "every outbox at its head")
+    return expected, ids
+
+
 def stream_ids(client: redis.Redis, stream: str) -> Counter:
     return Counter(fields[b"recommendation_id"].decode() for _, fields in client.xrange(stream))
 
