@@ -18,7 +18,7 @@ from engine.policies.base import Advice, Policy
 from events import Envelope
 from events.vocabulary import RecommendationIssued
 from projections import phase as ph
-from projections.athlete import AthleteState, evolve
+from projections.athlete import AthleteState, fold_or_quarantine
 from projections.calendar import local_day, midnights_between
 
 RECOMMENDATION_NAMESPACE = uuid.UUID("6f1c2a4e-8d1b-5b7e-9a43-3c2f4e5d6a70")
@@ -87,7 +87,7 @@ def advance(state: AthleteState, envelopes: Iterable[Envelope], policy: Policy,
         if not state.athlete_id:
             state.athlete_id = envelope.stream
         out += _boundaries(state, policy, envelope.recorded_at)
-        evolve(state, envelope)
+        fold_or_quarantine(state, envelope)
         state.last_recorded_us = to_micros(envelope.recorded_at)
         out += evaluate(state, policy, envelope.recorded_at, envelope.position)
     if horizon is not None:

@@ -66,6 +66,16 @@ class Entry(msgspec.Struct, array_like=True):
     data: Measurement
 
 
+class QuarantinedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event the fold could not apply: set aside (deterministically) so the athlete goes on."""
+
+    version: int
+    position: int
+    event_id: str
+    type: str
+    reason: str
+
+
 class AthleteState(msgspec.Struct, kw_only=True):
     athlete_id: str = ""
     version: int = 0
@@ -84,6 +94,8 @@ class AthleteState(msgspec.Struct, kw_only=True):
     entries: dict[str, Entry] = {}
     memory: dict[str, str] = {}
     """Decision memory: the advice last emitted per topic (recommendations go out when it changes)."""
+    quarantined: list[QuarantinedEvent] = []
+    """Events the fold refused (see :func:`fold_or_quarantine`); kept so rebuilds and replays report them."""
 
 
 _STRENGTH_RULES = cap.StrengthRules()
@@ -213,6 +225,25 @@ def evolve(state: AthleteState, envelope: Envelope) -> AthleteState:
     return state
 
 
+def fold_or_quarantine(state: AthleteState, envelope: Envelope) -> QuarantinedEvent | None:
+    """Fold one event; an event the fold cannot apply is quarantined instead of stopping the athlete.
+
+    Validation at the edge should make this unreachable; it is defence in depth. The outcome depends
+    only on the state and the event, so live processing and a replay quarantine the same events.
+    """
+    try:
+        evolve(state, envelope)
+        return None
+    except (ArithmeticError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+        item = QuarantinedEvent(version=envelope.version, position=envelope.position,
+                                event_id=str(envelope.event_id), type=envelope.type,
+                                reason=f"{type(exc).__name__}: {exc}"[:500])
+        state.quarantined.append(item)
+        state.version = envelope.version
+        state.position = envelope.position
+        return item
+
+
 def fold(envelopes, state: AthleteState | None = None) -> AthleteState:
     """Fold a sequence of envelopes from scratch (or onto ``state``)."""
     state = state or AthleteState()
@@ -221,5 +252,5 @@ def fold(envelopes, state: AthleteState | None = None) -> AthleteState:
     return state
 
 
-__all__ = ["AthleteState", "BoneSite", "Entry", "Profile", "copy_state", "decode", "encode", "evolve",
-           "fold"]
+__all__ = ["AthleteState", "BoneSite", "Entry", "Profile", "QuarantinedEvent", "copy_state", "decode",
+           "encode", "evolve", "fold", "fold_or_quarantine"]
