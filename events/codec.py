@@ -15,7 +15,7 @@ import msgspec
 from events.envelope import Envelope, NewEvent
 from events.errors import InvalidEvent, from_msgspec
 from events.upcasting import UPCASTERS, upcast
-from events.vocabulary import AnyEvent, RecommendationIssued
+from events.vocabulary import AnyEvent, RecommendationIssued, RecommendationWithdrawn
 
 MAX_EVENT_BYTES = 16 * 1024
 MAX_BATCH_EVENTS = 1000
@@ -36,9 +36,9 @@ def _check_batch(events: Sequence[NewEvent]) -> list[NewEvent]:
     if len(events) > MAX_BATCH_EVENTS:
         raise InvalidEvent(f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(events)}")
     for index, event in enumerate(events):
-        if isinstance(event.data, RecommendationIssued):
+        if isinstance(event.data, (RecommendationIssued, RecommendationWithdrawn)):
             raise InvalidEvent(
-                "event type recommendation.issued is written by the engine, not by clients",
+                f"event type {event.data.__struct_config__.tag} is written by the engine, not by clients",
                 f"$[{index}].data.type",
             )
         size = len(_json_encoder.encode(event))

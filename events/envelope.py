@@ -11,7 +11,8 @@ from msgspec import Meta
 
 from events.vocabulary import AnyEvent
 
-AthleteId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+AthleteId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$(?!\n)")]
+"""Matched in full: ``(?!\n)`` stops ``$`` matching before a trailing newline (msgspec searches)."""
 AwareDatetime = Annotated[dt.datetime, Meta(tz=True)]
 Source = Annotated[str, Meta(max_length=64)]
 

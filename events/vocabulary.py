@@ -199,10 +199,42 @@ class LiftLogged(Event, tag="lift.logged"):
     sets: Sets
     rpe: RPE
     side: Side = Side.BOTH
+    pain: Score | None = None
+    """Pain during the lift, if the app asks: an activity pain report (RULES.md 4)."""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.load_kg):
             raise ValueError("load_kg must be finite")
+
+
+class IsometricLogged(Event, tag="isometric.logged"):
+    """An isometric hold (e.g. wall sit, calf raise hold): a duration, not a heavy set by rep count."""
+
+    exercise: Name
+    hold_seconds: Annotated[float, Meta(gt=0, le=600)]
+    sets: Sets
+    load_kg: LoadKg = 0.0
+    rpe: RPE | None = None
+    side: Side = Side.BOTH
+    pain: Score | None = None
+
+
+class CrossTrainingActivity(enum.StrEnum):
+    CYCLING = "cycling"
+    SWIMMING = "swimming"
+    ELLIPTICAL = "elliptical"
+    ROWING = "rowing"
+    AQUA_JOGGING = "aqua_jogging"
+    OTHER = "other"
+
+
+class CrossTrainingLogged(Event, tag="cross_training.logged"):
+    """Easy non-impact training (RULES.md 1, settle): load modification, not full rest."""
+
+    activity: CrossTrainingActivity
+    duration_min: Minutes
+    rpe: RPE
+    pain: Score | None = None
 
 
 class PlyometricLogged(Event, tag="plyometric.logged"):
@@ -217,6 +249,8 @@ class RunLogged(Event, tag="run.logged"):
     rpe: RPE
     kind: RunKind = RunKind.EASY
     walk_run_level: Annotated[int, Meta(ge=1, le=12)] | None = None
+    pain: Score | None = None
+    """Pain during or after the run, if the app asks: an activity pain report (RULES.md 4)."""
 
     def __post_init__(self) -> None:
         pace = self.duration_min / self.distance_km
@@ -282,12 +316,45 @@ class RecommendationIssued(Event, tag="recommendation.issued"):
     trigger_position: int
     target: dict[str, float | int | str | bool] = {}
     rationale: dict[str, float | int | str | bool | None] = {}
+    supersedes: uuid.UUID | None = None
+    """The recommendation on the same topic this one replaces (None: the topic had no advice)."""
+
+
+class WithdrawalReason(enum.StrEnum):
+    SUPERSEDED = "superseded"
+    """Replaced by advice on another topic (a phase change, the bundled pain deload)."""
+    NO_LONGER_HOLDS = "no_longer_holds"
+    """The situation changed (missing days arrived, pain settled, the phase moved on)."""
+    CORRECTION = "correction"
+    """A retraction or amendment removed the evidence the advice stood on."""
+
+
+class RecommendationWithdrawn(Event, tag="recommendation.withdrawn"):
+    """Advice that is no longer in force; written by the engine only, delivered like a recommendation."""
+
+    withdrawal_id: uuid.UUID
+    recommendation_id: uuid.UUID
+    """The recommendation withdrawn."""
+    athlete_id: str
+    kind: str
+    """The withdrawn recommendation's kind (routing treats both alike)."""
+    topic: str
+    rule_id: str
+    reason: WithdrawalReason
+    explanation: str
+    policy_name: str
+    policy_version: str
+    decision_time: dt.datetime
+    trigger_position: int
+    superseded_by: uuid.UUID | None = None
 
 
 # Events a correction may replace: the measurements an athlete logs.
 Measurement = (
     PainReported
     | LiftLogged
+    | IsometricLogged
+    | CrossTrainingLogged
     | PlyometricLogged
     | RunLogged
     | SleepLogged
@@ -313,7 +380,10 @@ ClientEvent = (
 )
 """Every event a client may send (recommendations are the engine's own)."""
 
-AnyEvent = ClientEvent | RecommendationIssued
+RecommendationEvent = RecommendationIssued | RecommendationWithdrawn
+"""What an athlete's recommendation stream holds: advice issued and advice withdrawn."""
+
+AnyEvent = ClientEvent | RecommendationIssued | RecommendationWithdrawn
 """Every event the store can hold."""
 
 EVENT_TYPES: dict[str, type[Event]] = {

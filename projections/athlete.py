@@ -17,16 +17,19 @@ from events.vocabulary import (
     AthleteEnrolled,
     BoneSite,
     ClearanceRecorded,
+    CrossTrainingLogged,
     EntryAmended,
     EntryRetracted,
     FuellingLogged,
     InjuryReported,
+    IsometricLogged,
     LiftLogged,
     Measurement,
     PainReported,
     PlyometricLogged,
     ReadinessTestRecorded,
     RecommendationIssued,
+    RecommendationWithdrawn,
     RunLogged,
     SleepLogged,
 )
@@ -121,16 +124,26 @@ def _apply_measurement(state: AthleteState, day: int, position: int, data: Measu
             pn.apply(state.pain, day, data)
         case LiftLogged():
             cap.apply_lift(state.capacity, day, position, data, _STRENGTH_RULES)
+            pn.apply_activity(state.pain, day, data.pain)
+        case IsometricLogged():
+            cap.apply_isometric(state.capacity, day, data)
+            pn.apply_activity(state.pain, day, data.pain)
+        case CrossTrainingLogged():
+            ld.apply_cross_training(state.load, day, data)
+            pn.apply_activity(state.pain, day, data.pain)
         case PlyometricLogged():
             cap.apply_plyometric(state.capacity, day, data)
+            pn.apply_activity(state.pain, day, data.pain)
         case RunLogged():
             ld.apply_run(state.load, day, position, data)
+            pn.apply_activity(state.pain, day, data.pain)
         case SleepLogged():
             rec.apply_sleep(state.recovery, day, data)
         case FuellingLogged():
             rec.apply_fuelling(state.recovery, day, data)
         case ReadinessTestRecorded():
-            cap.apply_readiness(state.capacity, day, data)
+            cap.apply_readiness(state.capacity, day, position, data)
+            pn.apply_activity(state.pain, day, data.pain)
         case _:
             raise TypeError(f"not a measurement: {type(data).__name__}")
     adh.apply_log(state.adherence, day)
@@ -207,10 +220,10 @@ def evolve(state: AthleteState, envelope: Envelope) -> AthleteState:
             if entry is not None:
                 entry.data = data.replacement
                 _rederive_day(state, entry.day)
-        case RecommendationIssued():
+        case RecommendationIssued() | RecommendationWithdrawn():
             pass  # recommendations live in their own stream; never part of an athlete's inputs
         case PainReported() | LiftLogged() | PlyometricLogged() | RunLogged() | SleepLogged() | \
-                FuellingLogged() | ReadinessTestRecorded():
+                FuellingLogged() | ReadinessTestRecorded() | IsometricLogged() | CrossTrainingLogged():
             day = local_day(envelope.occurred_at, profile.time_zone)
             state.entries[str(envelope.event_id)] = Entry(day, envelope.position, data)
             _apply_measurement(state, day, envelope.position, data)

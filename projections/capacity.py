@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import msgspec
 
-from events.vocabulary import LiftLogged, PlyometricLogged, ReadinessTestRecorded
+from events.vocabulary import Drill, IsometricLogged, LiftLogged, PlyometricLogged, ReadinessTestRecorded
+
+DRILL_STAGE = {Drill.POGO: 0, Drill.DOUBLE_LEG_JUMP: 1, Drill.BOX_JUMP: 1, Drill.SKIPPING: 1,
+               Drill.SINGLE_LEG_HOP: 2, Drill.BOUNDING: 2}
+"""The plyometric ladder (RULES.md 1): 0 double-leg pogo, 1 jumps, 2 single-leg hops."""
+DRILL_STAGES = 3
 
 
 class StrengthRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +52,8 @@ class ReadinessResult(msgspec.Struct, array_like=True):
     passed: bool
     pain: int
     result: float | None
+    test: str = ""
+    position: int = 0
 
 
 class CapacityState(msgspec.Struct, kw_only=True):
@@ -61,7 +68,13 @@ class CapacityState(msgspec.Struct, kw_only=True):
     last_session: dict[str, LiftSession] = {}
     plyo_contacts: dict[int, int] = {}
     plyo_pain: dict[int, int] = {}
+    plyo_stage_pain: dict[int, dict[int, int]] = {}
+    """Per day, the worst pain per drill stage (DRILL_STAGE) done that day."""
     readiness: dict[str, ReadinessResult] = {}
+    """The latest result per test (by day, then log position)."""
+    readiness_sessions: dict[int, list[ReadinessResult]] = {}
+    """Every readiness result per day: a session is judged as a whole (RULES.md 1)."""
+    isometric_sets: dict[int, int] = {}
 
 
 def apply_lift(state: CapacityState, day: int, position: int, lift: LiftLogged, rules: StrengthRules) -> None:
@@ -88,17 +101,30 @@ def apply_lift(state: CapacityState, day: int, position: int, lift: LiftLogged, 
             day, position, lift.load_kg, lift.reps, lift.sets, lift.rpe, estimate, heavy, low_load)
 
 
+def apply_isometric(state: CapacityState, day: int, hold: IsometricLogged) -> None:
+    """An isometric hold is strength work (a session) but never a heavy set by rep count."""
+    state.isometric_sets[day] = state.isometric_sets.get(day, 0) + hold.sets
+    state.lift_sets[day] = state.lift_sets.get(day, 0) + hold.sets
+
+
 def apply_plyometric(state: CapacityState, day: int, session: PlyometricLogged) -> None:
     state.plyo_contacts[day] = state.plyo_contacts.get(day, 0) + session.foot_contacts
     state.plyo_pain[day] = max(state.plyo_pain.get(day, 0), session.pain)
+    stages = state.plyo_stage_pain.setdefault(day, {})
+    stage = DRILL_STAGE[Drill(session.drill)]
+    stages[stage] = max(stages.get(stage, 0), session.pain)
 
 
-def apply_readiness(state: CapacityState, day: int, test: ReadinessTestRecorded) -> None:
-    state.readiness[str(test.test)] = ReadinessResult(day, test.passed, test.pain, test.result)
+def apply_readiness(state: CapacityState, day: int, position: int, test: ReadinessTestRecorded) -> None:
+    result = ReadinessResult(day, test.passed, test.pain, test.result, str(test.test), position)
+    latest = state.readiness.get(result.test)
+    if latest is None or (day, position) >= (latest.day, latest.position):
+        state.readiness[result.test] = result
+    state.readiness_sessions.setdefault(day, []).append(result)
 
 
 _PER_DAY = ("e1rm_by_day", "lift_sets", "heavy_sets", "low_load_sets", "max_reps_by_day",
-            "plyo_contacts", "plyo_pain")
+            "plyo_contacts", "plyo_pain", "plyo_stage_pain", "readiness_sessions", "isometric_sets")
 
 
 def clear_day(state: CapacityState, day: int) -> None:
@@ -111,6 +137,11 @@ def clear_day(state: CapacityState, day: int) -> None:
     for test, result in list(state.readiness.items()):
         if result.day == day:
             del state.readiness[test]
+    for results in state.readiness_sessions.values():  # an earlier result may be the latest again
+        for result in results:
+            latest = state.readiness.get(result.test)
+            if latest is None or (result.day, result.position) >= (latest.day, latest.position):
+                state.readiness[result.test] = result
     state.best_e1rm = dict(state.archived_best)
     for per_day in state.e1rm_by_day.values():
         for exercise, value in per_day.items():

@@ -10,7 +10,7 @@ import math
 
 import msgspec
 
-from events.vocabulary import INTENSE_RUN_KINDS, RunKind, RunLogged
+from events.vocabulary import INTENSE_RUN_KINDS, CrossTrainingLogged, RunKind, RunLogged
 
 ACUTE_LAMBDA = 2.0 / (7 + 1)  # Williams et al. 2017: lambda = 2/(N+1), N = 7
 CHRONIC_LAMBDA = 2.0 / (28 + 1)  # N = 28
@@ -39,6 +39,7 @@ class LoadState(msgspec.Struct, kw_only=True):
     """Intense runs per day: tempo/interval/race, or pace-led (RPE >= intense_rpe)."""
     walk_minutes: dict[int, float] = {}
     walk_run_levels: dict[int, int] = {}
+    cross_minutes: dict[int, float] = {}
     ewma_day: int = 0
     ewma: list[float] = msgspec.field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     """Acute, chronic, ATL, CTL as of the end of ``ewma_day``."""
@@ -77,7 +78,15 @@ def apply_run(state: LoadState, day: int, position: int, run: RunLogged, intense
         state.last_run = RunRecord(day, position, run.distance_km, str(run.kind), run.rpe, previous)
 
 
-_PER_DAY = ("km", "longest", "intense", "walk_minutes", "walk_run_levels")
+def apply_cross_training(state: LoadState, day: int, session: CrossTrainingLogged) -> None:
+    """Cross-training adds session load (sRPE) but no running volume."""
+    load = session.rpe * session.duration_min
+    state.srpe[day] = state.srpe.get(day, 0.0) + load
+    _ewma_add(state, day, load)
+    state.cross_minutes[day] = state.cross_minutes.get(day, 0.0) + session.duration_min
+
+
+_PER_DAY = ("km", "longest", "intense", "walk_minutes", "walk_run_levels", "cross_minutes")
 
 
 def clear_day(state: LoadState, day: int) -> None:

@@ -57,6 +57,17 @@ def apply(state: PainState, day: int, event: PainReported) -> None:
         state.bony_tenderness[day] = True
 
 
+def apply_activity(state: PainState, day: int, score: int | None) -> None:
+    """A pain score logged on an activity (lift, plyometrics, run, readiness test, cross-training)
+    counts for the traffic light exactly like a ``pain.reported`` during activity (RULES.md 4)."""
+    if score is None:
+        return
+    if day >= state.latest_day.get("during", day):
+        state.latest["during"] = score
+        state.latest_day["during"] = day
+    state.activity[day] = max(state.activity.get(day, 0), score)
+
+
 def clear_day(state: PainState, day: int) -> None:
     for per_day in (state.rest, state.morning, state.activity, state.bony_tenderness):
         per_day.pop(day, None)

@@ -103,10 +103,23 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("retracted", {"type": "entry.retracted", "target_event_id": TARGET, "reason": "wrong day"}),
     ("amended", {"type": "entry.amended", "target_event_id": TARGET, "reason": "typo",
                  "replacement": {"type": "pain.reported", "score": 3, "context": "during"}}),
+    ("isometric", {"type": "isometric.logged", "exercise": "wall_sit", "hold_seconds": 45, "sets": 5,
+                   "pain": 2}),
+    ("cross-training", {"type": "cross_training.logged", "activity": "cycling", "duration_min": 40,
+                        "rpe": 4}),
+    ("lift-with-pain", {"type": "lift.logged", "exercise": "squat", "load_kg": 60, "reps": 6, "sets": 4,
+                        "rpe": 8, "pain": 3}),
 ]
 
 # (id, data, path under the event, substring of the reason)
 REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
+    # isometric.logged, cross_training.logged
+    ("isometric-no-duration", {"type": "isometric.logged", "exercise": "wall_sit", "hold_seconds": 0,
+                               "sets": 3}, ".data.hold_seconds", "> 0"),
+    ("cross-training-activity", {"type": "cross_training.logged", "activity": "darts", "duration_min": 40,
+                                 "rpe": 4}, ".data.activity", "Invalid enum value 'darts'"),
+    ("run-pain", {"type": "run.logged", "distance_km": 5, "duration_min": 30, "rpe": 3, "pain": 11},
+     ".data.pain", "<= 10"),
     # athlete.enrolled
     ("enrolled-unknown-zone", {**ACCEPTED[0][1], "time_zone": "Mars/Olympus_Mons"},
      ".data", "unknown IANA time zone 'Mars/Olympus_Mons'"),
@@ -258,7 +271,7 @@ RECOMMENDATION = {
     "trigger_position": 3,
 }
 
-CLIENT_TYPES = set(EVENT_TYPES) - {"recommendation.issued"}
+CLIENT_TYPES = set(EVENT_TYPES) - {"recommendation.issued", "recommendation.withdrawn"}
 
 
 def test_the_cases_cover_every_client_event_type():
