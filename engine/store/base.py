@@ -33,6 +33,23 @@ class IdempotencyConflict(StoreError):
         super().__init__(f"event_id {event_id} is already stored {detail}")
 
 
+class AthleteErased(StoreError):
+    """The athlete was erased: their streams are tombstoned and take no more events (HTTP 410)."""
+
+    def __init__(self, athlete_id: str) -> None:
+        self.athlete_id = athlete_id
+        super().__init__(f"athlete {athlete_id!r} was erased: their streams take no more events")
+
+
+class AthleteNotVisible(StoreError):
+    """The athlete belongs to another organisation than the appending key's (HTTP 404, as for an
+    athlete that does not exist)."""
+
+    def __init__(self, athlete_id: str) -> None:
+        self.athlete_id = athlete_id
+        super().__init__(f"no athlete {athlete_id!r} in this organisation")
+
+
 class StoredEvent(msgspec.Struct, frozen=True):
     """Where one appended event landed."""
 

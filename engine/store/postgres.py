@@ -17,15 +17,20 @@ record is flushed to disk (and to synchronous standbys, when configured).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
+
+from cryptography.exceptions import InvalidTag
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from engine.clock import Clock, SystemClock, from_micros, to_micros
-from engine.store import migrations
+from engine.store import migrations, sealing
+from engine.store import session as tenancy_sql
+from engine.store.actor import current_actor
 from engine.store.base import (
     AppendResult,
     IdempotencyConflict,
@@ -59,9 +64,9 @@ WITH head AS (
     UPDATE log_head SET position = position + %(n)s RETURNING position - %(n)s AS base
 ), inserted AS (
     INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at,
-                        correlation_id, causation_id, source, payload)
+                        correlation_id, causation_id, source, payload, key_id, org_id)
     SELECT head.base + e.ord, e.event_id, %(stream)s, %(version)s + e.ord, e.type, e.occurred_at,
-           %(recorded)s, e.correlation_id, e.causation_id, e.source, e.payload
+           %(recorded)s, e.correlation_id, e.causation_id, e.source, e.payload, %(key_id)s, %(org_id)s
     FROM head, unnest(%(ids)s::uuid[], %(types)s::text[], %(occurred)s::timestamptz[],
                       %(correlation)s::uuid[], %(causation)s::uuid[], %(sources)s::text[],
                       %(payloads)s::bytea[])
@@ -119,6 +124,8 @@ class PostgresEventStore:
         """Connects and checks the schema version (``migrate=True`` upgrades it instead)."""
         self.url = url
         self.clock = clock or SystemClock()
+        self.erased_skipped = 0
+        """Rows of erased athletes that whole-log reads (iter_all, iter_raw) passed over."""
         self._pool = ConnectionPool(
             url, kwargs={"autocommit": True}, min_size=min_size, max_size=max_size,
             configure=_configure, open=False, name="strideline-store",
@@ -149,33 +156,37 @@ class PostgresEventStore:
             raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
         client_ids = [i for e, i in zip(events, ids) if e.event_id is not None]
         payloads = [encode_payload(e.data) for e in events]
+        actor = current_actor()
         with self._pool.connection() as conn:
             for attempt in range(_ATTEMPTS):
                 try:
                     with conn.transaction():
                         return self._append_tx(conn, stream, events, ids, client_ids, payloads,
-                                               expected_version)
+                                               expected_version, actor)
                 except _RETRYABLE:
                     if attempt == _ATTEMPTS - 1:
                         raise
         raise AssertionError("unreachable")
 
-    def _append_tx(self, conn, stream, events, ids, client_ids, payloads, expected_version):
+    def _append_tx(self, conn, stream, events, ids, client_ids, payloads, expected_version, actor):
         # 1. The stream's row lock: appends to one stream queue here, not on the global counter.
         head = conn.execute(
             "SELECT version, last_recorded_at FROM streams WHERE stream = %s FOR UPDATE", (stream,)
         ).fetchone()
         version, last_recorded = head if head else (0, None)
-        # 2. Idempotency, checked under that lock so a concurrent retry of the same batch is seen.
+        # 2. Tombstone, organisation and the athlete's data key (created on the first append).
+        key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "postgresql"), stream, actor,
+                                tenancy_sql.now_iso(self.clock))
+        # 3. Idempotency, checked under that lock so a concurrent retry of the same batch is seen.
         if client_ids:
-            existing = _existing(conn, client_ids)
+            existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()}
             if existing:
                 occurred = [to_micros(e.occurred_at) for e in events]
                 return deduplicated(stream, ids, payloads, occurred, existing)
-        # 3. Optimistic concurrency.
+        # 4. Optimistic concurrency.
         if expected_version is not None and expected_version != version:
             raise VersionConflict(stream, expected_version, version)
-        # 4. Positions, events and the stream head in one statement, then commit (on exit).
+        # 5. Positions, events and the stream head in one statement, then commit (on exit).
         recorded = to_micros(self.clock.now())
         if last_recorded is not None:
             recorded = max(recorded, to_micros(last_recorded))
@@ -190,7 +201,9 @@ class PostgresEventStore:
             "correlation": [e.correlation_id for e in events],
             "causation": [e.causation_id for e in events],
             "sources": [e.source for e in events],
-            "payloads": payloads,
+            "payloads": [sealing.seal(key, p, sealing.event_aad(i.bytes, stream)) for i, p in zip(ids, payloads)],
+            "key_id": None if actor is None else actor.key_id,
+            "org_id": None if actor is None else actor.org_id,
         }).fetchone()
         first = last_position - len(events) + 1
         stored = [StoredEvent(event_id, version + 1 + i, first + i) for i, event_id in enumerate(ids)]
@@ -205,23 +218,26 @@ class PostgresEventStore:
                 "ORDER BY version LIMIT %s",
                 (stream, from_version, limit),
             ).fetchall()
-        return [row_to_envelope(r) for r in rows]
+            opened = list(_open_rows(rows, _keys_for(conn, rows)))
+        return [row_to_envelope(r) for r in opened]
 
     def stream_version(self, stream: str) -> int:
         with self._pool.connection() as conn:
-            row = conn.execute("SELECT version FROM streams WHERE stream = %s", (stream,)).fetchone()
+            row = conn.execute("SELECT version FROM streams WHERE stream = %s AND NOT erased",
+                               (stream,)).fetchone()
         return row[0] if row else 0
 
     def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
         """Every event with position > from_position, in global order (keyset pages)."""
-        for page in self._page_rows(_COLUMNS, from_position, batch_size):
+        for page in self._page_rows(_COLUMNS, from_position, batch_size, native=True):
             yield from map(row_to_envelope, page)
 
     def iter_raw(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[list[tuple]]:
         """Raw rows in global order, a batch at a time, shaped as the SQLite store's raw rows."""
         return self._page_rows(_RAW_COLUMNS, from_position, batch_size)
 
-    def _page_rows(self, columns: str, from_position: int, batch_size: int) -> Iterator[list[tuple]]:
+    def _page_rows(self, columns: str, from_position: int, batch_size: int,
+                   native: bool = False) -> Iterator[list[tuple]]:
         # Each page is its own short statement on a pooled connection: no transaction stays open
         # while the caller works, and each page's snapshot is a gap-free prefix of the log.
         query = f"SELECT {columns} FROM events WHERE position > %s ORDER BY position LIMIT %s"
@@ -229,9 +245,12 @@ class PostgresEventStore:
         while True:
             with self._pool.connection() as conn:
                 rows = conn.cursor(binary=True).execute(query, (position, batch_size)).fetchall()
+                opened = list(_open_rows(rows, _keys_for(conn, rows), native=native))
             if not rows:
                 return
-            yield rows
+            self.erased_skipped += len(rows) - len(opened)
+            if opened:
+                yield opened
             position = rows[-1][0]
 
     def stream_heads(self) -> Iterator[StreamHead]:
@@ -240,7 +259,7 @@ class PostgresEventStore:
         while True:
             with self._pool.connection() as conn:
                 rows = conn.execute(
-                    "SELECT stream, version, last_position FROM streams WHERE stream > %s "
+                    "SELECT stream, version, last_position FROM streams WHERE stream > %s AND NOT erased "
                     "ORDER BY stream LIMIT 1000",
                     (after,),
                 ).fetchall()
@@ -260,7 +279,8 @@ class PostgresEventStore:
             row = conn.cursor(binary=True).execute(
                 f"SELECT {_COLUMNS} FROM events WHERE event_id = %s", (event_id,)
             ).fetchone()
-        return None if row is None else row_to_envelope(row)
+            opened = [] if row is None else list(_open_rows([row], _keys_for(conn, [row])))
+        return row_to_envelope(opened[0]) if opened else None
 
     # -- projections ---------------------------------------------------------------------------
 
@@ -270,12 +290,24 @@ class PostgresEventStore:
                 "SELECT state, checkpoint FROM projections WHERE athlete = %s AND name = %s",
                 (athlete_id, name),
             ).fetchone()
-        return None if row is None else ProjectionRecord(row[0], row[1])
+            if row is None:
+                return None
+            state = bytes(row[0])
+            if sealing.is_sealed(state):
+                key, _ = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id)
+                state = sealing.unseal(key, state, sealing.projection_aad(athlete_id, name))
+        return None if state is None else ProjectionRecord(state, row[1])
 
     def save_projection(
         self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
     ) -> bool:
         with self._pool.connection() as conn:
+            if state:
+                key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id)
+                if erased:
+                    return False  # an erased athlete's state is never written again
+                if key is not None:
+                    state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
             if expected_checkpoint is None:
                 cur = conn.execute(
                     "INSERT INTO projections (athlete, name, state, checkpoint) "
@@ -306,6 +338,66 @@ class PostgresEventStore:
                 conn.execute(
                     "DELETE FROM projections WHERE name = %s AND athlete = %s", (name, athlete_id)
                 )
+
+
+    # -- tenancy and erasure (engine.tenancy runs its statements through these) ------------------
+
+    @contextlib.contextmanager
+    def sql_session(self) -> Iterator[tenancy_sql.SqlSession]:
+        """A pooled connection in autocommit mode (reads, single statements)."""
+        with self._pool.connection() as conn:
+            yield tenancy_sql.SqlSession(conn, "postgresql")
+
+    @contextlib.contextmanager
+    def sql_transaction(self) -> Iterator[tenancy_sql.SqlSession]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield tenancy_sql.SqlSession(conn, "postgresql")
+
+    def erase_athlete(self, athlete_id: str, *, by_key: str | None = None) -> tenancy_sql.Erasure:
+        """Crypto-shred an athlete (engine.store.session.erase), then vacuum the tables whose rows
+        were deleted, so the destroyed key's tuple does not linger in a page."""
+        with self.sql_transaction() as db:
+            db.one("SELECT 1 FROM streams WHERE stream = ? FOR UPDATE", (athlete_id,))  # no append races it
+            result = tenancy_sql.erase(db, athlete_id, by_key=by_key, now=tenancy_sql.now_iso(self.clock))
+        self.scrub()
+        return result
+
+    def scrub(self) -> bool:
+        with self._pool.connection() as conn:
+            conn.execute("VACUUM (FULL) data_keys")  # a small table, rewritten: no page keeps the key
+            conn.execute("VACUUM projections")
+        return True
+
+
+def _opened(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
+    stream, version, position, occurred, payload = existing_row
+    if sealing.is_sealed(payload):
+        try:
+            payload = sealing.unseal(key, payload, sealing.event_aad(event_id, stream))
+        except InvalidTag:  # another athlete's event: the stream check refuses it
+            pass
+    return stream, version, position, occurred, payload
+
+
+def _keys_for(conn, rows: list[tuple]) -> dict[str, bytes]:
+    athletes = list({sealing.athlete_of(r[2]) for r in rows if sealing.is_sealed(bytes(r[10]))})
+    if not athletes:
+        return {}
+    return tenancy_sql.data_keys(tenancy_sql.SqlSession(conn, "postgresql"), athletes)
+
+
+def _open_rows(rows: list[tuple], keys: dict[str, bytes], native: bool = True) -> Iterator[tuple]:
+    """Rows with payloads opened; an erased athlete's rows (key gone) are dropped."""
+    for row in rows:
+        payload = bytes(row[10])
+        if not sealing.is_sealed(payload):
+            yield row
+            continue
+        event_id = row[1].bytes if native else bytes(row[1])
+        opened = sealing.unseal(keys.get(sealing.athlete_of(row[2])), payload,
+                                sealing.event_aad(event_id, row[2]))
+        if opened is not None:
+            yield (*row[:10], opened)
 
 
 def _existing(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[bytes, tuple]:

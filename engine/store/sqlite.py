@@ -16,7 +16,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+
 from engine.clock import Clock, SystemClock, from_micros, to_micros
+from engine.store import sealing, sqlite_schema
+from engine.store import session as tenancy_sql
+from engine.store.actor import current_actor
 from engine.store.base import (
     AppendResult,
     deduplicated,
@@ -30,44 +35,12 @@ from engine.store.base import (
 from events import Envelope, NewEvent
 from events.codec import decode_payload, encode_payload
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    position       INTEGER PRIMARY KEY,
-    event_id       BLOB    NOT NULL UNIQUE,
-    stream         TEXT    NOT NULL,
-    version        INTEGER NOT NULL,
-    type           TEXT    NOT NULL,
-    occurred_at    INTEGER NOT NULL,
-    recorded_at    INTEGER NOT NULL,
-    correlation_id BLOB,
-    causation_id   BLOB,
-    source         TEXT    NOT NULL DEFAULT '',
-    payload        BLOB    NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE TABLE IF NOT EXISTS streams (
-    stream           TEXT PRIMARY KEY,
-    version          INTEGER NOT NULL,
-    last_position    INTEGER NOT NULL,
-    last_recorded_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS projections (
-    athlete    TEXT    NOT NULL,
-    name       TEXT    NOT NULL,
-    state      BLOB    NOT NULL,
-    checkpoint INTEGER NOT NULL,
-    PRIMARY KEY (athlete, name)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS events_are_immutable BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction instead'); END;
-CREATE TRIGGER IF NOT EXISTS events_are_never_deleted BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are never deleted: append a retraction instead'); END;
-"""
 
 _COLUMNS = (
     "position, event_id, stream, version, type, occurred_at, recorded_at, "
     "correlation_id, causation_id, source, payload"
 )
+_INSERT = f"INSERT INTO events ({_COLUMNS}, key_id, org_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 DEFAULT_PATH = Path("var/strideline.sqlite3")
 
 
@@ -107,9 +80,12 @@ class SQLiteEventStore:
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         self.path = str(path)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not self.path.startswith("file:"):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         self.clock = clock or SystemClock()
+        self.erased_skipped = 0
+        """Rows of erased athletes that whole-log reads (iter_all, iter_raw) passed over."""
         self.synchronous = synchronous.upper()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -119,7 +95,13 @@ class SQLiteEventStore:
         self._group_lock = threading.Lock()
         self._group_queue: list[_PendingAppend] = []
         self._group_leader = False
-        self._conn().executescript(SCHEMA)
+        with self._write_turn():
+            try:
+                sqlite_schema.upgrade(self._conn())
+            except BaseException:
+                if self._conn().in_transaction:
+                    self._conn().execute("ROLLBACK")
+                raise
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -131,6 +113,7 @@ class SQLiteEventStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA secure_delete=ON")  # deleted rows (keys, projections) are zeroed
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -152,7 +135,7 @@ class SQLiteEventStore:
             if self.path == ":memory:" or self.path.startswith("file:"):
                 yield
                 return
-            fd = self._local.turn = os.open(self.path + ".writers", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._local.turn = os.open(self.path + ".writers", os.O_RDWR | os.O_CREAT, 0o600)
             with self._lock:
                 self._turn_fds.append(fd)
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -183,15 +166,16 @@ class SQLiteEventStore:
             raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
         payloads = [encode_payload(e.data) for e in events]
         occurred = [to_micros(e.occurred_at) for e in events]
+        actor = current_actor()
         if self.group_commit:
             return self._group_append(
-                _PendingAppend(stream, events, ids, payloads, occurred, expected_version))
+                _PendingAppend(stream, events, ids, payloads, occurred, expected_version, actor))
         conn = self._conn()
         with self._write_turn():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = self._append_locked(conn, stream, events, ids, payloads, occurred,
-                                             expected_version)
+                                             expected_version, actor)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -243,7 +227,7 @@ class SQLiteEventStore:
             conn.execute("BEGIN IMMEDIATE")
             rows, heads = self._plan_group(conn, group)
             if rows:
-                conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                conn.executemany(_INSERT, rows)
                 conn.executemany(
                     "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
                     "VALUES (?,?,?,?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
@@ -282,10 +266,13 @@ class SQLiteEventStore:
         now = to_micros(self.clock.now())
         rows: list[tuple] = []
         changed: dict[str, tuple] = {}
+        db = tenancy_sql.SqlSession(conn, "sqlite")
+        stamp = tenancy_sql.now_iso(self.clock)
         for item in group:
             try:
                 stream, events, ids = item.stream, item.events, item.ids
-                existing = {i.bytes: known[i.bytes] for e, i in zip(events, ids)
+                key = tenancy_sql.admit(db, stream, item.actor, stamp)
+                existing = {i.bytes: _opened(i.bytes, known[i.bytes], key) for e, i in zip(events, ids)
                             if e.event_id is not None and i.bytes in known}
                 if existing:
                     item.result = deduplicated(stream, ids, item.payloads, item.occurred, existing)
@@ -298,13 +285,14 @@ class SQLiteEventStore:
                 for offset, (event, event_id, payload, occ) in enumerate(
                         zip(events, ids, item.payloads, item.occurred)):
                     position, v = last_position + 1 + offset, version + 1 + offset
+                    sealed = sealing.seal(key, payload, sealing.event_aad(event_id.bytes, stream))
                     rows.append((
                         position, event_id.bytes, stream, v, event.data.__struct_config__.tag, occ,
                         recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
-                        event.source, payload,
+                        event.source, sealed, *_actor_columns(item.actor),
                     ))
                     stored.append(StoredEvent(event_id, v, position))
-                    known[event_id.bytes] = (stream, v, position, occ, payload)
+                    known[event_id.bytes] = (stream, v, position, occ, sealed)
                 last_position = stored[-1].position
                 heads[stream] = changed[stream] = (stored[-1].version, last_position, recorded)
                 item.result = AppendResult(stream, stored, deduplicated=False)
@@ -312,9 +300,11 @@ class SQLiteEventStore:
                 item.error = exc
         return rows, changed
 
-    def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version):
+    def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version, actor):
+        key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "sqlite"), stream, actor,
+                                tenancy_sql.now_iso(self.clock))
         client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
-        existing = _existing(conn, client_ids) if client_ids else {}
+        existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
         if existing:
             return deduplicated(stream, ids, payloads, occurred, existing)
         head = conn.execute(
@@ -332,10 +322,11 @@ class SQLiteEventStore:
             rows.append((
                 position, event_id.bytes, stream, version + 1 + offset, event.data.__struct_config__.tag,
                 occ, recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
-                event.source, payload,
+                event.source, sealing.seal(key, payload, sealing.event_aad(event_id.bytes, stream)),
+                *_actor_columns(actor),
             ))
             stored.append(StoredEvent(event_id, version + 1 + offset, position))
-        conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany(_INSERT, rows)
         conn.execute(
             "INSERT INTO streams (stream, version, last_position, last_recorded_at) VALUES (?,?,?,?) "
             "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
@@ -351,10 +342,14 @@ class SQLiteEventStore:
             f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?",
             (stream, from_version, -1 if limit is None else limit),
         ).fetchall()
-        return [row_to_envelope(r) for r in rows]
+        if not rows:
+            return []
+        keys = self._keys_for(rows)
+        return [row_to_envelope(r) for r in _open_rows(rows, keys)]
 
     def stream_version(self, stream: str) -> int:
-        row = self._conn().execute("SELECT version FROM streams WHERE stream = ?", (stream,)).fetchone()
+        row = self._conn().execute(
+            "SELECT version FROM streams WHERE stream = ? AND NOT erased", (stream,)).fetchone()
         return row[0] if row else 0
 
     def iter_all(self, from_position: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
@@ -372,12 +367,19 @@ class SQLiteEventStore:
             ).fetchall()
             if not rows:
                 return
-            yield rows
+            opened = list(_open_rows(rows, self._keys_for(rows)))
+            self.erased_skipped += len(rows) - len(opened)
+            if opened:
+                yield opened
             position = rows[-1][0]
+
+    def _keys_for(self, rows: list[tuple]) -> dict[str, bytes]:
+        athletes = list({sealing.athlete_of(r[2]) for r in rows if sealing.is_sealed(r[10])})
+        return tenancy_sql.data_keys(tenancy_sql.SqlSession(self._conn(), "sqlite"), athletes) if athletes else {}
 
     def stream_heads(self) -> Iterator[StreamHead]:
         rows = self._conn().execute(
-            "SELECT stream, version, last_position FROM streams ORDER BY stream"
+            "SELECT stream, version, last_position FROM streams WHERE NOT erased ORDER BY stream"
         ).fetchall()
         for stream, version, position in rows:
             yield StreamHead(stream, version, position)
@@ -390,7 +392,8 @@ class SQLiteEventStore:
         row = self._conn().execute(
             f"SELECT {_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
         ).fetchone()
-        return None if row is None else row_to_envelope(row)
+        opened = [] if row is None else list(_open_rows([row], self._keys_for([row])))
+        return row_to_envelope(opened[0]) if opened else None
 
     # -- projections ---------------------------------------------------------------------------
 
@@ -399,12 +402,27 @@ class SQLiteEventStore:
             "SELECT state, checkpoint FROM projections WHERE athlete = ? AND name = ?",
             (athlete_id, name),
         ).fetchone()
-        return None if row is None else ProjectionRecord(row[0], row[1])
+        if row is None:
+            return None
+        state = bytes(row[0])
+        if sealing.is_sealed(state):
+            key, _ = tenancy_sql.projection_key(tenancy_sql.SqlSession(self._conn(), "sqlite"), athlete_id)
+            opened = sealing.unseal(key, state, sealing.projection_aad(athlete_id, name))
+            if opened is None:
+                return None
+            state = opened
+        return ProjectionRecord(state, row[1])
 
     def save_projection(
         self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
     ) -> bool:
         conn = self._conn()
+        if state:
+            key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(self._conn(), "sqlite"), athlete_id)
+            if erased:
+                return False  # an erased athlete's state is never written again
+            if key is not None:
+                state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
         with self._write_turn():
             if expected_checkpoint is None:
                 cur = conn.execute(
@@ -436,6 +454,42 @@ class SQLiteEventStore:
                     "DELETE FROM projections WHERE name = ? AND athlete = ?", (name, athlete_id)
                 )
 
+    # -- tenancy and erasure (engine.tenancy runs its statements through these) ------------------
+
+    @contextlib.contextmanager
+    def sql_session(self) -> Iterator[tenancy_sql.SqlSession]:
+        """This thread's connection, outside any transaction (reads, single statements)."""
+        yield tenancy_sql.SqlSession(self._conn(), "sqlite")
+
+    @contextlib.contextmanager
+    def sql_transaction(self) -> Iterator[tenancy_sql.SqlSession]:
+        """A write transaction holding the writer turn; rolled back if the block raises."""
+        conn = self._conn()
+        with self._write_turn():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tenancy_sql.SqlSession(conn, "sqlite")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def erase_athlete(self, athlete_id: str, *, by_key: str | None = None) -> tenancy_sql.Erasure:
+        """Crypto-shred an athlete (see engine.store.session.erase), then checkpoint and truncate
+        the WAL so the destroyed key and the purged states leave no page image behind."""
+        with self.sql_transaction() as db:
+            result = tenancy_sql.erase(db, athlete_id, by_key=by_key, now=tenancy_sql.now_iso(self.clock))
+        self.scrub()
+        return result
+
+    def scrub(self) -> bool:
+        """Move the WAL into the database and truncate it (deleted pages are zeroed by
+        ``secure_delete``). False when a reader kept the WAL from being emptied."""
+        if self.path == ":memory:":
+            return True
+        busy, _, _ = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
     # -- import: stored events as they are (replay's `strideline import`) -----------------------
     # Not part of the EventStore protocol: an exported log goes back into an empty SQLite file with
     # its event ids, streams, versions, positions and times unchanged (docs/replay.md).
@@ -460,11 +514,11 @@ class SQLiteEventStore:
 class _PendingAppend:
     """One caller's batch waiting for a group commit, and then its outcome."""
 
-    __slots__ = ("stream", "events", "ids", "payloads", "occurred", "expected_version", "done", "lead",
-                 "result", "error")
+    __slots__ = ("stream", "events", "ids", "payloads", "occurred", "expected_version", "actor", "done",
+                 "lead", "result", "error")
 
-    def __init__(self, stream, events, ids, payloads, occurred, expected_version) -> None:
-        self.stream, self.events, self.ids = stream, events, ids
+    def __init__(self, stream, events, ids, payloads, occurred, expected_version, actor=None) -> None:
+        self.stream, self.events, self.ids, self.actor = stream, events, ids, actor
         self.payloads, self.occurred, self.expected_version = payloads, occurred, expected_version
         self.done = threading.Event()
         self.lead = False
@@ -476,6 +530,43 @@ class _PendingAppend:
             raise self.error
         assert self.result is not None
         return self.result
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (SQLite gives its WAL the same mode)."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _actor_columns(actor) -> tuple[str | None, str | None]:
+    return (None, None) if actor is None else (actor.key_id, actor.org_id)
+
+
+def _opened(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
+    """An idempotency row (stream, version, position, occurred, payload) with its payload opened:
+    a retry is compared with what the client sent, not with ciphertext."""
+    stream, version, position, occurred, payload = existing_row
+    if sealing.is_sealed(payload):
+        try:
+            payload = sealing.unseal(key, payload, sealing.event_aad(event_id, stream))
+        except InvalidTag:  # another athlete's event: the stream check refuses it
+            pass
+    return stream, version, position, occurred, payload
+
+
+def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:
+    """Rows with their payloads opened; rows of an athlete whose key is gone (erased) are dropped."""
+    for row in rows:
+        payload = row[10]
+        if not sealing.is_sealed(payload):
+            yield row
+            continue
+        opened = sealing.unseal(keys.get(sealing.athlete_of(row[2])), payload,
+                                sealing.event_aad(bytes(row[1]), row[2]))
+        if opened is not None:
+            yield (*row[:10], opened)
 
 
 def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
@@ -505,6 +596,7 @@ def _import_locked(conn: sqlite3.Connection, envelopes: Iterable[Envelope], batc
     if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
         raise ImportConflict("the store already holds events: import only into an empty store")
     heads: dict[str, tuple[int, int]] = {}  # stream -> (version, recorded_at us)
+    db, keys = tenancy_sql.SqlSession(conn, "sqlite"), {}
     last_position, count, rows = 0, 0, []
     for e in envelopes:
         if e.position <= last_position:
@@ -519,7 +611,7 @@ def _import_locked(conn: sqlite3.Connection, envelopes: Iterable[Envelope], batc
         last_position = e.position
         rows.append((e.position, e.event_id.bytes, e.stream, e.version, e.data.__struct_config__.tag,
                      to_micros(e.occurred_at), recorded_us, _uuid_bytes(e.correlation_id),
-                     _uuid_bytes(e.causation_id), e.source, encode_payload(e.data)))
+                     _uuid_bytes(e.causation_id), e.source, _sealed_for_import(db, keys, e)))
         if len(rows) >= batch_size:
             count += _insert_imported(conn, rows)
             rows = []
@@ -529,6 +621,13 @@ def _import_locked(conn: sqlite3.Connection, envelopes: Iterable[Envelope], batc
         "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
         "SELECT stream, max(version), max(position), max(recorded_at) FROM events GROUP BY stream")
     return count
+
+
+def _sealed_for_import(db, keys: dict[str, bytes], e: Envelope) -> bytes:
+    athlete = sealing.athlete_of(e.stream)
+    if athlete not in keys:
+        keys[athlete] = tenancy_sql.admit(db, e.stream, None, from_micros(0).isoformat())
+    return sealing.seal(keys[athlete], encode_payload(e.data), sealing.event_aad(e.event_id.bytes, e.stream))
 
 
 def _named(e: Envelope) -> str:

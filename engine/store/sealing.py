@@ -1,0 +1,67 @@
+"""Event payloads and projection states encrypted at rest with a per-athlete data key (AES-GCM).
+
+Why: erasing an athlete must make their health data unreadable everywhere while the log stays
+append-only. Every payload of an athlete's streams (events and recommendations) and every saved
+projection state is sealed with that athlete's 256-bit data key; erasure destroys the key
+(crypto-shredding), so the rows that stay in the log, in backups of it, or in freed database pages
+are ciphertext nobody can open.
+
+Sealed bytes: ``0x01 | nonce (12 random bytes) | ciphertext | tag (16)``. A MessagePack event payload
+never starts with ``0x01`` (a positive fixint is not an event), so payloads written before encryption
+existed stay readable as they are. The associated data binds a payload to its event id and stream
+(a projection state to its athlete and name), so ciphertext cannot be moved to another row.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SEALED = b"\x01"
+NONCE_BYTES = 12
+
+from events.envelope import RECOMMENDATION_STREAM_SUFFIX  # noqa: E402
+
+
+def athlete_of(stream: str) -> str:
+    """The athlete a stream belongs to (their event stream or their recommendation stream)."""
+    return stream.removesuffix(RECOMMENDATION_STREAM_SUFFIX)
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+@lru_cache(maxsize=4096)
+def cipher(key: bytes) -> AESGCM:
+    """One AESGCM object per key (building one costs more than sealing a small payload)."""
+    return AESGCM(key)
+
+
+def is_sealed(payload: bytes) -> bool:
+    return payload[:1] == SEALED
+
+
+def event_aad(event_id: bytes, stream: str) -> bytes:
+    return event_id + stream.encode("utf-8")
+
+
+def projection_aad(athlete: str, name: str) -> bytes:
+    return f"projection\x00{athlete}\x00{name}".encode("utf-8")
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return SEALED + nonce + cipher(key).encrypt(nonce, plaintext, aad)
+
+
+def unseal(key: bytes | None, payload: bytes, aad: bytes) -> bytes | None:
+    """The plaintext; the payload itself when it was never sealed; None when the key is gone."""
+    payload = bytes(payload)
+    if not is_sealed(payload):
+        return payload
+    if key is None:
+        return None
+    return cipher(key).decrypt(payload[1:1 + NONCE_BYTES], payload[1 + NONCE_BYTES:], aad)
