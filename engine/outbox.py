@@ -7,8 +7,13 @@ order. A notifier message is therefore only a wake-up, like the projector's: a l
 message (a killed worker, Redis restarted empty) delays delivery but never loses it, and the sweeper
 finds lagging outboxes by comparing recommendation stream heads with these checkpoints.
 
+The stream holds advice issued and advice withdrawn; both are delivered in stream order and routed
+by ``kind`` (a withdrawal carries the withdrawn advice's kind). Errors and :func:`skip` name an
+entry by its delivery id (``engine.notifiers.delivery_id``: the recommendation id, or the
+withdrawal id of a withdrawal), the id the store keeps it under.
+
 Delivery is at-least-once: a crash between a delivery and the checkpoint save delivers again, so
-receivers deduplicate by ``recommendation_id``. A recommendation the channel gives up on (its
+receivers deduplicate by that delivery id. A recommendation the channel gives up on (its
 retries exhausted, or refused for good) is skipped with :func:`skip` after it is dead-lettered.
 """
 
@@ -19,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from engine.notifiers import DeliveryRejected, Notifier
+from engine.notifiers import DeliveryRejected, Notifier, delivery_id
 from engine.store.base import EventStore
 from events import recommendation_stream
 from events.envelope import RECOMMENDATION_STREAM_SUFFIX, is_recommendation_stream
@@ -98,14 +103,14 @@ def deliver_pending(store: EventStore, athlete_id: str, notifier: Notifier,
     try:
         while chunk := store.read_stream(stream, done + 1, READ_CHUNK):
             for envelope in chunk:
-                rec = envelope.data
+                rec = envelope.data  # advice issued or withdrawn: a withdrawal has its advice's kind
                 if wants(rec.kind):
                     try:
                         notifier.deliver(rec)
                     except DeliveryRejected as exc:
-                        raise PermanentDeliveryError(channel, athlete_id, rec.recommendation_id, exc) from exc
+                        raise PermanentDeliveryError(channel, athlete_id, delivery_id(rec), exc) from exc
                     except Exception as exc:
-                        raise TransientDeliveryError(channel, athlete_id, rec.recommendation_id, exc) from exc
+                        raise TransientDeliveryError(channel, athlete_id, delivery_id(rec), exc) from exc
                     delivered += 1
                 else:
                     skipped += 1

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.notifiers import LogNotifier, Notifier, Routing
-from engine.notifiers_redis import DEFAULT_MAXLEN, RedisStreamNotifier
-from engine.notifiers_webhook import WebhookNotifier
+from engine.notifiers.redis_stream import DEFAULT_MAXLEN, RedisStreamNotifier
+from engine.notifiers.webhook import WebhookNotifier
 from engine.policies.base import KINDS
 from workers import keys
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from engine.notifiers import DeliveryRejected
-from engine.notifiers_webhook import WebhookFailed, WebhookNotifier, sign, verify_signature
+from engine.notifiers.webhook import WebhookFailed, WebhookNotifier, sign, verify_signature
 from events.vocabulary import RecommendationIssued
 from workers_support import SECRET
 

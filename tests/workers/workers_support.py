@@ -26,7 +26,7 @@ from engine import outbox, pipeline
 from engine.clock import ManualClock
 from engine.decisions import advance
 from engine.ingest import Ingestor
-from engine.notifiers_webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from engine.notifiers.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from engine.policies.base import load_policy
 from engine.runtime import DEFAULT_POLICY
 from engine.store.sqlite import SQLiteEventStore

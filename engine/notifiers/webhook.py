@@ -1,9 +1,17 @@
-"""Webhook notifier: one signed HTTP POST of JSON per recommendation (stdlib urllib, no redirects).
+"""Webhook notifier: one signed HTTP POST of JSON per recommendation-stream entry (stdlib urllib,
+no redirects).
+
+The body is the event as JSON with its ``type``: ``recommendation.issued`` (advice issued; its
+``supersedes`` names the advice it replaces on its topic) or ``recommendation.withdrawn`` (the
+``recommendation_id`` withdrawn, with ``withdrawal_id``, ``kind``, ``topic``, ``rule_id``,
+``reason`` - ``superseded``, ``no_longer_holds`` or ``correction`` - ``explanation`` and
+``superseded_by``). Fields at their default (null ids, empty targets) are left out.
 
 Headers of every request:
 
 * ``Content-Type: application/json``
-* ``Idempotency-Key: <recommendation_id>`` - the same for every retry; receivers dedupe by it.
+* ``Idempotency-Key: <id>`` - the recommendation id of advice issued, the withdrawal id of a
+  withdrawal; the same for every retry; receivers dedupe by it.
 * ``X-Strideline-Timestamp: <unix seconds>`` - when this attempt was signed.
 * ``X-Strideline-Signature: sha256=<hex>`` - HMAC-SHA256 with the shared secret over
   ``<timestamp>.<body>`` (the timestamp header, a dot, then the raw body bytes), so a captured
@@ -23,9 +31,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from engine.notifiers import DeliveryRejected
+from engine.notifiers.base import DeliveryRejected, delivery_id
 from events.codec import encode_json
-from events.vocabulary import RecommendationIssued
+from events.vocabulary import RecommendationEvent
 
 SIGNATURE_HEADER = "X-Strideline-Signature"
 TIMESTAMP_HEADER = "X-Strideline-Timestamp"
@@ -64,7 +72,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookNotifier:
-    """POSTs each recommendation as JSON (the ``recommendation.issued`` event) to ``url``."""
+    """POSTs each recommendation-stream entry (advice issued or withdrawn) as JSON to ``url``."""
 
     channel = "webhook"
 
@@ -80,20 +88,20 @@ class WebhookNotifier:
         self.clock = clock
         self._opener = urllib.request.build_opener(_NoRedirect)
 
-    def request(self, recommendation: RecommendationIssued) -> urllib.request.Request:
-        body = encode_json(recommendation)
+    def request(self, event: RecommendationEvent) -> urllib.request.Request:
+        body = encode_json(event)
         timestamp = str(int(self.clock()))
         return urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": "application/json",
             "User-Agent": "strideline-webhook/1",
-            IDEMPOTENCY_HEADER: str(recommendation.recommendation_id),
+            IDEMPOTENCY_HEADER: str(delivery_id(event)),
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(self.secret, timestamp, body),
         })
 
-    def deliver(self, recommendation: RecommendationIssued) -> None:
+    def deliver(self, event: RecommendationEvent) -> None:
         try:
-            with self._opener.open(self.request(recommendation), timeout=self.timeout_s) as response:
+            with self._opener.open(self.request(event), timeout=self.timeout_s) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             status = exc.code
