@@ -11,6 +11,7 @@ app = typer.Typer(help="Strideline: an event-sourced coaching engine for runners
 
 _COMMAND_MODULES = [
     "athletes",
+    "advice",
     "demo",
     "replay",
     "db",
