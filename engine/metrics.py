@@ -114,15 +114,65 @@ WAKE_UPS_LOST = Counter("strideline_wake_ups_lost_total",
                         "Wake-ups an ingest or worker process could not send (Redis unreachable); the "
                         "sweeper heals each one once Redis is back.", ["actor"])
 
+DELIVERIES = Counter("strideline_deliveries_total",
+                     "Delivery attempts of one recommendation on one channel, by outcome: delivered, failed "
+                     "(retried with backoff), rejected (refused for good), dead_lettered (given up and passed "
+                     "over), redelivered and operator_skipped (`strideline deliveries retry|skip`).",
+                     ["channel", "outcome"])
+QUARANTINED = Counter("strideline_events_quarantined_total",
+                      "Events the projector could not fold and quarantined (the athlete goes on), by type.",
+                      ["type"])
+
+# -- process metrics: the HTTP API (engine/api/observability.py records them) ----------------------
+
+HTTP_REQUESTS = Counter("strideline_http_requests_total",
+                        "HTTP requests answered by the API, by method, route template and status code.",
+                        ["method", "route", "status"])
+HTTP_DURATION = Histogram("strideline_http_request_duration_seconds",
+                          "Time to answer one HTTP request (long-polls included), by method and route template.",
+                          ["method", "route"],
+                          buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
+
 BUILD_INFO = Gauge("strideline_build_info", "Always 1; labels name the running version.", ["version"],
                    multiprocess_mode="max")
 
+# -- every labelled counter exists at 0 before its first increment ---------------------------------
+# A labelled series that first appears at 11 has increased by 0 as far as increase()/rate() can
+# tell, so a burst of 11 dead letters would never fire an alert. Every label value known in advance
+# is therefore created here, at 0, in every process that imports this module.
+
 DROPOFF_POINTS = ("1", "2", "3", "4", "no_logs")
-for _type in EVENT_TYPES:
-    if _type != "recommendation.issued":  # written by the engine, never ingested
-        EVENTS_INGESTED.labels(_type)  # present (at 0) from the start: rate() and alerts see them
-for _point in DROPOFF_POINTS:
-    DROPOFF_FLAGS.labels(_point)
+CHANNELS = ("log", "webhook", "redis_stream")
+"""The notification channels (workers/notify_config.CHANNELS; tests/ops checks they agree)."""
+ACTORS = ("project", "tick", "notify", "skip_recommendation", "sweep")
+MESSAGE_OUTCOMES = ("ok", "retried", "failed", "skipped")
+DELIVERY_OUTCOMES = ("delivered", "failed", "rejected", "dead_lettered", "redelivered", "operator_skipped")
+WAKE_UP_KINDS = ("project", "notify", "tick")
+
+
+def _zero_series() -> None:
+    for event_type in EVENT_TYPES:
+        if event_type != "recommendation.issued":  # written by the engine, never ingested
+            EVENTS_INGESTED.labels(event_type)
+            QUARANTINED.labels(event_type)
+    for point in DROPOFF_POINTS:
+        DROPOFF_FLAGS.labels(point)
+    for channel in CHANNELS:
+        DELIVERED.labels(channel)
+        DEAD_LETTERS.labels("notify", channel)
+        for outcome in DELIVERY_OUTCOMES:
+            DELIVERIES.labels(channel, outcome)
+    for actor in ACTORS:
+        WAKE_UPS_LOST.labels(actor)
+        for outcome in MESSAGE_OUTCOMES:
+            MESSAGES.labels(actor, outcome)
+        if actor != "notify":
+            DEAD_LETTERS.labels(actor, "")
+    for kind in WAKE_UP_KINDS:
+        WAKE_UPS.labels(kind)
+
+
+_zero_series()
 
 
 def _version() -> str:
@@ -172,6 +222,23 @@ def recommendations_stored(recommendations: Iterable[Any]) -> None:
         point = dropoff_point(rec.topic)
         if point is not None:
             DROPOFF_FLAGS.labels(point).inc()
+
+
+def delivery(channel: str, outcome: str, count: int = 1) -> None:
+    """``count`` recommendations on ``channel`` ended an attempt with ``outcome`` (DELIVERY_OUTCOMES)."""
+    DELIVERIES.labels(channel, outcome).inc(count)
+
+
+def events_quarantined(types: Iterable[str]) -> None:
+    """The projector quarantined events of these types (projections.athlete.fold_or_quarantine)."""
+    for event_type in types:
+        QUARANTINED.labels(event_type).inc()
+
+
+def http_request(method: str, route: str, status: int, seconds: float) -> None:
+    """The API answered one request (``route``: the path template, never the raw path)."""
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_DURATION.labels(method, route).observe(seconds)
 
 
 def sweep_found(lagging: int) -> None:

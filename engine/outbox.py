@@ -19,11 +19,13 @@ retries exhausted, or refused for good) is skipped with :func:`skip` after it is
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
+from engine import metrics
 from engine.notifiers import DeliveryRejected, Notifier, delivery_id
 from engine.store.base import EventStore
 from events import recommendation_stream
@@ -49,6 +51,9 @@ class DeliveryError(Exception):
 
 class TransientDeliveryError(DeliveryError):
     """Worth retrying with backoff (timeouts, 5xx, 408, 429, connection errors)."""
+
+    retry_expected = True
+    """engine/logs.py logs a retried attempt at WARNING without a traceback: it is routine."""
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -122,25 +127,129 @@ def deliver_pending(store: EventStore, athlete_id: str, notifier: Notifier,
     return DeliveryOutcome(channel, athlete_id, delivered, skipped, done)
 
 
-def skip(store: EventStore, athlete_id: str, channel: str, recommendation_id: uuid.UUID) -> bool:
+def skip(store: EventStore, athlete_id: str, channel: str, recommendation_id: uuid.UUID, *,
+         record: bool = True, error: str = "") -> bool:
     """Pass over a recommendation the channel gave up on (after its dead letter is recorded).
 
-    True once the checkpoint is at or past it; False if it is not the next one to deliver.
+    With ``record`` it is also kept in the channel's dead-letter ledger (:func:`dead_letters`), so an
+    operator can re-send it (:func:`redeliver`). True once the checkpoint is at or past it; False if
+    it is not the next one to deliver.
     """
-    stored = store.get_event(recommendation_id)
-    if stored is None or stored.stream != recommendation_stream(athlete_id):
-        raise LookupError(f"recommendation {recommendation_id} of {athlete_id} is not stored")
+    stored = _recommendation(store, athlete_id, recommendation_id)
     name = outbox_name(channel)
     for _ in range(5):
-        record = store.load_projection(athlete_id, name)
-        current = 0 if record is None else record.checkpoint
+        saved = store.load_projection(athlete_id, name)
+        current = 0 if saved is None else saved.checkpoint
         if current >= stored.version:
             return True
         if current != stored.version - 1:
             return False
-        if store.save_projection(athlete_id, name, b"", stored.version, None if record is None else current):
+        if record:  # before advancing: a crash in between leaves a ledger entry, never a silent skip
+            _edit_ledger(store, athlete_id, channel, lambda entries: _with(entries, DeadLetter(
+                str(recommendation_id), stored.version, stored.data.kind, _utcnow(), error[:500])))
+        if store.save_projection(athlete_id, name, b"", stored.version, None if saved is None else current):
+            if record:
+                metrics.delivery(channel, "dead_lettered")
             return True
     return False
+
+
+# -- the dead-letter ledger: recommendations a channel passed over, for `strideline deliveries` ----
+
+
+class DeadLetter(msgspec.Struct, frozen=True):
+    recommendation_id: str
+    version: int
+    kind: str
+    at: str
+    error: str = ""
+
+
+_ledger_encode = msgspec.msgpack.Encoder().encode
+_ledger_decode = msgspec.msgpack.Decoder(list[DeadLetter]).decode
+
+
+def ledger_name(channel: str) -> str:
+    return f"dead_letters:{channel}"
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _with(entries: list[DeadLetter], entry: DeadLetter) -> list[DeadLetter]:
+    return [e for e in entries if e.recommendation_id != entry.recommendation_id] + [entry]
+
+
+def _recommendation(store: EventStore, athlete_id: str, recommendation_id: uuid.UUID):
+    stored = store.get_event(recommendation_id)
+    if stored is None or stored.stream != recommendation_stream(athlete_id):
+        raise LookupError(f"recommendation {recommendation_id} of {athlete_id} is not stored")
+    return stored
+
+
+def _edit_ledger(store: EventStore, athlete_id: str, channel: str,
+                 change: Callable[[list[DeadLetter]], list[DeadLetter]]) -> list[DeadLetter]:
+    """Apply ``change`` to the athlete's ledger with compare-and-set (the checkpoint is a revision)."""
+    name = ledger_name(channel)
+    for _ in range(20):
+        saved = store.load_projection(athlete_id, name)
+        entries = [] if saved is None else _ledger_decode(saved.state)
+        changed = change(entries)
+        revision = 0 if saved is None else saved.checkpoint
+        if store.save_projection(athlete_id, name, _ledger_encode(changed), revision + 1,
+                                 None if saved is None else revision):
+            return changed
+    raise RuntimeError(f"the {channel} dead-letter ledger of {athlete_id} kept changing under us")
+
+
+def dead_letters(store: EventStore, channel: str) -> Iterator[tuple[str, DeadLetter]]:
+    """(athlete, entry) for every recommendation ``channel`` dead-lettered and nobody resolved yet."""
+    name = ledger_name(channel)
+    for athlete_id in sorted(store.projection_checkpoints(name)):
+        saved = store.load_projection(athlete_id, name)
+        for entry in [] if saved is None else _ledger_decode(saved.state):
+            yield athlete_id, entry
+
+
+def find_dead_letter(store: EventStore, recommendation_id: str,
+                     channels: Iterable[str]) -> tuple[str, str, DeadLetter] | None:
+    """(channel, athlete, entry) of a dead-lettered recommendation, or None."""
+    for channel in channels:
+        for athlete_id, entry in dead_letters(store, channel):
+            if entry.recommendation_id == recommendation_id:
+                return channel, athlete_id, entry
+    return None
+
+
+def resolve(store: EventStore, athlete_id: str, channel: str, recommendation_id: str) -> None:
+    """Drop one entry from the ledger (re-sent or deliberately left alone)."""
+    _edit_ledger(store, athlete_id, channel,
+                 lambda entries: [e for e in entries if e.recommendation_id != recommendation_id])
+
+
+def redeliver(store: EventStore, athlete_id: str, notifier: Notifier, recommendation_id: str) -> None:
+    """Send a dead-lettered recommendation again, now; on success it leaves the ledger. Raises the
+    notifier's error (nothing changes) when the receiver still fails."""
+    stored = _recommendation(store, athlete_id, uuid.UUID(recommendation_id))
+    notifier.deliver(stored.data)
+    resolve(store, athlete_id, notifier.channel, recommendation_id)
+    metrics.delivery(notifier.channel, "redelivered")
+
+
+def operator_skip(store: EventStore, athlete_id: str, channel: str, recommendation_id: str) -> str:
+    """Stop trying to deliver one recommendation: drop a dead letter from the ledger, or pass over
+    the channel's next pending recommendation (one stuck in retries). Returns what was done."""
+    if any(e.recommendation_id == recommendation_id for a, e in dead_letters(store, channel) if a == athlete_id):
+        resolve(store, athlete_id, channel, recommendation_id)
+        outcome = "dead letter dropped"
+    elif skip(store, athlete_id, channel, uuid.UUID(recommendation_id), record=False):
+        outcome = "passed over"
+    else:
+        raise LookupError(f"recommendation {recommendation_id} is neither a {channel} dead letter of "
+                          f"{athlete_id} nor the next one {channel} has to deliver")
+    metrics.delivery(channel, "operator_skipped")
+    return outcome
 
 
 def recommendation_heads(store: EventStore) -> dict[str, int]:

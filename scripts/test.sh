@@ -221,6 +221,17 @@ ensure_promtool() {
   apt_install --no-install-recommends prometheus || unavailable "could not install the prometheus package (promtool)"
 }
 
+# amtool checks ops/alertmanager.yml (tests/ops); the package's service is not started by tests.
+ensure_amtool() {
+  command -v amtool >/dev/null 2>&1 && return 0
+  if ! can_apt; then
+    unavailable "amtool is not installed (Debian package prometheus-alertmanager; root and apt-get are needed to install it)"
+    return 0
+  fi
+  apt_install --no-install-recommends prometheus-alertmanager \
+    || unavailable "could not install the prometheus-alertmanager package (amtool)"
+}
+
 # --- run ----------------------------------------------------------------------------------------
 
 ensure_venv
@@ -228,6 +239,7 @@ ensure_installed "[test]" "pytest hypothesis"
 ensure_redis
 ensure_postgres
 ensure_promtool
+ensure_amtool
 
 status=0
 "$VENV/bin/python" -m pytest "$@" || status=$?

@@ -10,7 +10,8 @@ import dataclasses
 import os
 import threading
 
-from engine.notifiers import Notifier
+from engine import metrics as engine_metrics
+from engine.notifiers import DeliveryRejected, Notifier
 from engine.runtime import Runtime, build_runtime
 from events.vocabulary import RecommendationIssued
 from workers import notify_config
@@ -36,8 +37,16 @@ class Counted:
         self.channel = inner.channel
 
     def deliver(self, recommendation: RecommendationIssued) -> None:
-        self.inner.deliver(recommendation)
+        try:
+            self.inner.deliver(recommendation)
+        except DeliveryRejected:
+            engine_metrics.delivery(self.channel, "rejected")
+            raise
+        except Exception:
+            engine_metrics.delivery(self.channel, "failed")
+            raise
         DELIVERED.labels(self.channel).inc()
+        engine_metrics.delivery(self.channel, "delivered")
 
 
 def notifier(channel: str) -> Notifier | None:

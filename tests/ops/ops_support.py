@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OPS = ROOT / "ops"
 ALERTS = OPS / "alerts.yml"
 ALERT_TESTS = OPS / "alerts.test.yml"
+WEEKLY_ALERT_TESTS = OPS / "alerts.weekly.test.yml"
+ALERTMANAGER = OPS / "alertmanager.yml"
 PROMETHEUS = OPS / "prometheus.yml"
 DASHBOARD = OPS / "grafana" / "dashboards" / "strideline.json"
 RUNBOOK = OPS / "runbook.md"
@@ -107,6 +109,25 @@ def promtool() -> str:
     if IN_CI:
         pytest.fail(message + " - CI=true: the rule checks must run")
     pytest.skip(message)
+
+
+def _binary(name: str, package: str) -> str:
+    """A Debian-packaged binary; skip with the reason when it is missing, fail under CI=true."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed (Debian package `{package}`; scripts/test.sh installs it as root)"
+    if IN_CI:
+        pytest.fail(message + " - CI=true: the checks that need it must run")
+    pytest.skip(message)
+
+
+def amtool() -> str:
+    return _binary("amtool", "prometheus-alertmanager")
+
+
+def prometheus_server() -> str:
+    return _binary("prometheus", "prometheus")
 
 
 def run_promtool(*args: str) -> subprocess.CompletedProcess:

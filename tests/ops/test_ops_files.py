@@ -5,16 +5,20 @@ example wires the whole stack together."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import yaml
 
 from ops_support import (
     ALERT_TESTS,
+    ALERTMANAGER,
+    WEEKLY_ALERT_TESTS,
     COMPOSE,
     OPS,
     PROMETHEUS,
     RUNBOOK,
     alert_rules,
+    amtool,
     dashboard,
     dashboard_panels,
     promql_metric_names,
@@ -35,9 +39,29 @@ def test_prometheus_config_passes_promtool_check():
 
 
 def test_alert_rule_unit_tests_pass():
-    """`promtool test rules ops/alerts.test.yml`: the alerts fire (and stay quiet) as specified."""
-    result = run_promtool("test", "rules", ALERT_TESTS.name)
+    """`promtool test rules ops/alerts.test.yml ops/alerts.weekly.test.yml`: the alerts fire (and
+    stay quiet) as specified."""
+    result = run_promtool("test", "rules", ALERT_TESTS.name, WEEKLY_ALERT_TESTS.name)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_is_fired_by_a_unit_test():
+    """Given the promtool unit tests, when we list the alerts they expect to fire, then every alert
+    of ops/alerts.yml is among them (a rule nobody saw fire is a rule that may never fire)."""
+    fired = {case["alertname"] for path in (ALERT_TESTS, WEEKLY_ALERT_TESTS)
+             for group in yaml.safe_load(path.read_text())["tests"]
+             for case in group.get("alert_rule_test", []) if case.get("exp_alerts")}
+    assert {r["alert"] for r in alert_rules() if "alert" in r} <= fired
+
+
+def test_alertmanager_example_passes_amtool_check_config():
+    """`amtool check-config ops/alertmanager.yml` accepts the routes, inhibitions and receivers,
+    and Prometheus sends its alerts to an Alertmanager."""
+    result = subprocess.run([amtool(), "check-config", str(ALERTMANAGER)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
 
 
 def test_every_alert_has_severity_summary_and_a_runbook_section():
@@ -50,8 +74,15 @@ def test_every_alert_has_severity_summary_and_a_runbook_section():
         assert rule["labels"]["severity"] in {"info", "warning", "critical"}, rule["alert"]
         assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
         url = rule["annotations"]["runbook_url"]
-        assert url.startswith("ops/runbook.md#"), rule["alert"]
-        assert url.split("#", 1)[1] == rule["alert"].lower() and url.split("#", 1)[1] in anchors, rule["alert"]
+        assert url == "{{ $externalLabels.runbook_base }}#" + rule["alert"].lower(), rule["alert"]
+        assert rule["alert"].lower() in anchors, rule["alert"]
+
+
+def test_runbook_links_are_absolute_from_a_configurable_base():
+    """Given ops/prometheus.yml, the external label `runbook_base` every runbook_url starts with is an
+    absolute https URL ending in runbook.md, so any receiver can open the link."""
+    base = yaml.safe_load(PROMETHEUS.read_text())["global"]["external_labels"]["runbook_base"]
+    assert re.fullmatch(r"https://[^\s#]+/runbook\.md", base), base
 
 
 def test_the_alerts_cover_the_issue():
@@ -89,11 +120,14 @@ def test_dashboard_shows_adherence_phases_dropoffs_lag_and_throughput():
             "strideline_events_projected_total", "dramatiq_messages_total"} <= used
 
 
-def test_compose_runs_api_workers_redis_postgres_prometheus_and_grafana():
-    """Every service is there, mounted files exist, Prometheus scrapes the services compose names."""
+def test_compose_runs_two_apis_two_workers_and_the_monitoring_stack():
+    """Every service is there, mounted files exist, ports are published on loopback only,
+    Prometheus scrapes exactly the compose services' metrics ports, and each long-running service
+    has a healthcheck."""
     compose = yaml.safe_load(COMPOSE.read_text())
     services = compose["services"]
-    assert {"api", "worker", "redis", "postgres", "prometheus", "grafana"} <= set(services)
+    assert {"api-1", "api-2", "worker-1", "worker-2", "redis", "postgres", "prometheus", "alertmanager",
+            "grafana"} <= set(services)
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
@@ -101,13 +135,31 @@ def test_compose_runs_api_workers_redis_postgres_prometheus_and_grafana():
                 assert (OPS / source).exists(), source
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), port  # published on loopback only
-    worker = services["worker"]
-    assert worker["environment"]["PROMETHEUS_MULTIPROC_DIR"] in worker["tmpfs"]
-    assert "--metrics-port" in worker["command"]
+    for name in ("api-1", "api-2", "worker-1", "worker-2", "redis", "postgres"):
+        assert services[name]["healthcheck"]["test"], name
+    metrics_ports = {}
+    for name in ("api-1", "api-2", "worker-1", "worker-2"):
+        command = services[name]["command"]
+        metrics_ports[name] = command[command.index("--metrics-port") + 1]
+        assert metrics_ports[name] not in {p.rsplit(":", 1)[-1] for p in services[name].get("ports", [])}
+    worker = services["worker-1"]
+    assert any(t.split(":", 1)[0] == worker["environment"]["PROMETHEUS_MULTIPROC_DIR"] for t in worker["tmpfs"])
+    assert worker["environment"]["STRIDELINE_WEBHOOK_URL"].startswith("${")
     config = yaml.safe_load(PROMETHEUS.read_text())
-    targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    assert {"api:8000", "worker:9191"} <= targets
+    targets = {t for job in config["scrape_configs"] if job["job_name"].startswith("strideline")
+               for sc in job["static_configs"] for t in sc["targets"]}
+    assert targets == {f"{name}:{port}" for name, port in metrics_ports.items()}
     assert (OPS / compose["x-strideline"]["build"]["dockerfile"].removeprefix("ops/")).exists()
+
+
+def test_compose_takes_every_secret_from_the_environment():
+    """No password, webhook secret or token is written in the compose file: each is a required
+    ``${VAR:?...}`` substitution or a secret read from the environment."""
+    text = COMPOSE.read_text()
+    for line in text.splitlines():
+        if re.search(r"(PASSWORD|SECRET|TOKEN)\w*:\s", line) and "environment:" not in line:
+            assert "${" in line, line
+    assert "strideline:strideline@" not in text
 
 
 def test_promql_names_leave_out_functions_labels_and_durations():
