@@ -16,7 +16,9 @@ from litestar.params import Body, Parameter
 
 from engine.api.body import AppendBody, RawAppend
 from engine.api.errors import ApiError, invalid_event
+from engine.advice import advice_in_force
 from engine.api.schemas import (
+    AdviceInForce,
     AppendRequest,
     AppendResponse,
     AthleteIdPattern,
@@ -189,12 +191,31 @@ def _view(rt: Runtime, athlete_id: str) -> AthleteView:
     return athlete_view(state, rt.clock.now())
 
 
+@get("/v1/athletes/{athlete_id:str}/advice", opt={SCOPE_OPT: "read"}, security=SECURITY, tags=["athletes"],
+     summary="The advice in force: one current piece of advice per topic (today's plan)",
+     description=(
+         "What applies now, per topic: the latest advice issued on it and not withdrawn, with the "
+         "decision's date in the athlete's time zone (`local_date`) and the date of the plan. "
+         "`version` is the recommendation-stream version it reflects: pass it as `after` to "
+         "`/recommendations` to follow the changes from there."),
+     responses={**AUTH_ERRORS, **NOT_FOUND})
+async def get_advice(athlete_id: AthleteId, state: State) -> AdviceInForce:
+    return await anyio.to_thread.run_sync(_advice, _runtime(state), athlete_id)
+
+
+def _advice(rt: Runtime, athlete_id: str) -> AdviceInForce:
+    _require_athlete(rt, athlete_id)
+    return advice_in_force(rt.store, athlete_id, rt.clock.now())
+
+
 @get("/v1/athletes/{athlete_id:str}/recommendations", opt={SCOPE_OPT: "read"}, security=SECURITY,
      tags=["recommendations"], summary="Recommendations after a cursor, with an optional long-poll",
      description=(
-         "Returns the recommendations stored after version `after` of the athlete's recommendation "
-         "stream, oldest first. Pass `next_after` back as `after` to page on. With `wait`, an empty "
-         "answer is held until a new recommendation arrives or the wait ends."),
+         "Returns the recommendation-stream entries stored after version `after`, oldest first: "
+         "advice issued (`type: recommendation.issued`) and advice withdrawn "
+         "(`type: recommendation.withdrawn`, naming the `recommendation_id` withdrawn and a `reason`). "
+         "Pass `next_after` back as `after` to page on. With `wait`, an empty "
+         "answer is held until a new entry arrives or the wait ends."),
      responses={**AUTH_ERRORS, **NOT_FOUND})
 async def list_recommendations(
     athlete_id: AthleteId, state: State,
@@ -251,4 +272,4 @@ async def revoke_key(key_id: KeyId, state: State) -> ApiKey:
         raise ApiError.one(404, f"no API key has id {key_id!r}", "key_id", "path") from None
 
 
-ROUTES = [append_events, list_events, get_view, list_recommendations, list_keys, create_key, revoke_key]
+ROUTES = [append_events, list_events, get_view, get_advice, list_recommendations, list_keys, create_key, revoke_key]

@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from engine.advice import AdviceInForce, AdviceItem
 from engine.keys import ApiKey, Scope
 from events import Envelope, NewEvent
 from events.codec import MAX_BATCH_EVENTS
-from events.vocabulary import ClientEvent, RecommendationIssued
+from events.vocabulary import ClientEvent, RecommendationEvent
 
 
 def _client_new_event() -> type[msgspec.Struct]:
@@ -94,7 +95,8 @@ class RecommendationEntry(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     """Position in the athlete's recommendation stream: the ``after`` cursor."""
     recorded_at: dt.datetime
-    recommendation: RecommendationIssued
+    recommendation: RecommendationEvent
+    """Advice issued (``type: recommendation.issued``) or withdrawn (``recommendation.withdrawn``)."""
 
 
 class RecommendationsPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,6 +130,6 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
     record: ApiKey
 
 
-__all__ = ["AppendRequest", "AppendResponse", "ApiKey", "ClientNewEvent", "CreateKeyRequest",
+__all__ = ["AdviceInForce", "AdviceItem", "AppendRequest", "AppendResponse", "ApiKey", "ClientNewEvent", "CreateKeyRequest",
            "CreatedKey", "ErrorBody", "ErrorItem", "EventsPage", "Health", "Readiness",
            "RecommendationEntry", "RecommendationsPage", "StoredEventOut"]

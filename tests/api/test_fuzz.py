@@ -111,6 +111,7 @@ OPERATIONS = [
     ("POST", "/v1/athletes/{athlete_id}/events"),
     ("GET", "/v1/athletes/{athlete_id}/events"),
     ("GET", "/v1/athletes/{athlete_id}/view"),
+    ("GET", "/v1/athletes/{athlete_id}/advice"),
     ("GET", "/v1/athletes/{athlete_id}/recommendations"),
     ("GET", "/v1/admin/keys"),
     ("POST", "/v1/admin/keys"),
