@@ -8,6 +8,7 @@ import json
 import pytest
 import redis
 
+from engine.notifiers import delivery_id
 from workers import keys
 from workers_support import SETTLE, Comparison, feed_diaries, log_now, wait_until
 
@@ -16,11 +17,11 @@ MAX_RETRIES = 3  # STRIDELINE_NOTIFY_MAX_RETRIES in the test workers' environmen
 
 
 def one_athlete(ingestor, ingest_store, clock) -> list[str]:
-    """Feed one athlete's diary; its recommendation ids in stream order (at least two)."""
+    """Feed one athlete's diary; its delivery ids (idempotency keys) in stream order (at least two)."""
     feed_diaries(ingestor, clock, ["ath-1"], days=14)
     _, recs = Comparison(ingest_store, log_now(ingest_store) - SETTLE).expected["ath-1"]
     assert len(recs) >= 2
-    return [str(r.recommendation_id) for r in recs]
+    return [str(delivery_id(r)) for r in recs]
 
 
 def dead_letters(redis_url: str) -> list[dict]:

@@ -26,6 +26,7 @@ from engine import outbox, pipeline
 from engine.clock import ManualClock
 from engine.decisions import advance
 from engine.ingest import Ingestor
+from engine.notifiers import delivery_id
 from engine.notifiers.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from engine.policies.base import load_policy
 from engine.runtime import DEFAULT_POLICY
@@ -313,13 +314,14 @@ class Comparison:
         return bad
 
     def recommendation_ids(self) -> set[str]:
-        return {str(r.recommendation_id) for _, recs in self.expected.values() for r in recs}
+        """The delivery ids (idempotency keys) expected: a withdrawal's is its withdrawal id."""
+        return {str(delivery_id(r)) for _, recs in self.expected.values() for r in recs}
 
 
 def stored_recommendation_ids(store) -> Counter:
     ids: Counter = Counter()
     for athlete_id in pipeline.athletes(store):
-        ids.update(str(r.recommendation_id) for r in pipeline.recommendations(store, athlete_id))
+        ids.update(str(delivery_id(r)) for r in pipeline.recommendations(store, athlete_id))
     return ids
 
 
