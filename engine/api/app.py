@@ -28,7 +28,7 @@ from engine import metrics as engine_metrics
 from engine.api import routes
 from engine.api.errors import EXCEPTION_HANDLERS
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
-from engine.api.security import SECURITY_SCHEMES, require_scope
+from engine.api.security import SECURITY_SCHEMES, LongPollGate, rate_limit, require_scope
 from engine.keys import KeyStore
 from engine.runtime import Runtime
 from events.codec import MAX_BATCH_BYTES
@@ -66,7 +66,7 @@ class StridelineApp(Litestar):
         finally:
             log.info("http_request", method=scope.get("method"), path=scope.get("path_template") or "<unmatched>",
                      status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                     request_id=request_id)
+                     request_id=request_id, key_id=scope.get("api_key_id"))
 
 
 def _request_id(scope) -> str:
@@ -133,18 +133,22 @@ def metrics(state: State) -> Response[bytes]:
 
 def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None = None,
                redis_url: str | None = None, worker_threads: int = 2,
-               max_wait: float = routes.MAX_WAIT_S) -> Litestar:
+               max_wait: float = routes.MAX_WAIT_S, rate_limit_per: tuple[str, int] | None = None,
+               max_long_polls: int = 4) -> Litestar:
     """Build the API around a runtime.
 
     ``start_workers``: run the in-process pipeline for the app's lifespan (the embedded default).
     Otherwise ingest calls whatever ``runtime.ingestor.wake`` is: the server's composition root
     (``strideline serve``) points it at the Redis workers when ``STRIDELINE_REDIS_URL`` is set.
     ``redis_url`` (serve passes ``STRIDELINE_REDIS_URL``) adds Redis to the readiness check.
-    ``max_wait`` caps long-polls (tests lower it)."""
+    ``max_wait`` caps long-polls (tests lower it). Keys live in the runtime's store unless ``keys``
+    is given; ``rate_limit_per`` (e.g. ``("minute", 600)``) and ``max_long_polls`` bound each key."""
     if start_workers and redis_url:
         raise ValueError("start_workers runs the in-process pipeline; with Redis, run `strideline worker`")
-    keys = keys if keys is not None else KeyStore()
+    keys = keys if keys is not None else KeyStore(runtime.store)
+    limiter, stores = rate_limit(rate_limit_per, redis_url=redis_url)
     state = State({"runtime": runtime, "api_keys": keys, "pipeline": None,
+                   "long_polls": LongPollGate(max_long_polls),
                    "api_settings": {"redis_url": redis_url, "max_wait": max_wait}})
 
     @asynccontextmanager
@@ -165,6 +169,8 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
     app = StridelineApp(
         route_handlers=[health, ready, metrics, *routes.ROUTES],
         guards=[require_scope],
+        middleware=[limiter],
+        stores=stores,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         state=state,

@@ -8,7 +8,7 @@ import time
 from typing import Annotated, Any, TypeVar
 
 import anyio
-from litestar import Response, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.enums import RequestEncodingType
@@ -30,11 +30,12 @@ from engine.api.schemas import (
     RecommendationsPage,
     StoredEventOut,
 )
-from engine.api.security import SCOPE_OPT, SECURITY
-from engine.keys import ApiKey, UnknownKey
+from engine.api.security import SCOPE_OPT, SECURITY, gone, not_found, request_key
+from engine.api.tenancy_routes import ROUTES as TENANCY_ROUTES
+from engine.keys import ApiKey, LastAdminKey, UnknownKey
 from engine.pipeline import load_state
 from engine.runtime import Runtime
-from engine.store.base import IdempotencyConflict, VersionConflict
+from engine.store.base import AthleteErased, AthleteNotVisible, IdempotencyConflict, VersionConflict
 from engine.views import AthleteView, athlete_view
 from events import InvalidEvent, recommendation_stream
 
@@ -119,6 +120,10 @@ def _append(rt: Runtime, athlete_id: str, raw: RawAppend) -> Response[AppendResp
                            actual_version=exc.actual) from None
     except IdempotencyConflict as exc:
         raise ApiError.one(409, str(exc), _event_id_path(bytes(raw.events), str(exc.event_id))) from None
+    except AthleteNotVisible:  # another organisation registered the id first (a race the guard lost)
+        raise not_found(athlete_id) from None
+    except AthleteErased:
+        raise gone(athlete_id) from None
     body = AppendResponse(
         athlete_id=athlete_id, version=result.last_version, deduplicated=result.deduplicated,
         events=[StoredEventOut(e.event_id, e.version, e.position) for e in result.events])
@@ -178,11 +183,12 @@ async def get_view(
     rt = _runtime(state)
     head = await anyio.to_thread.run_sync(_require_athlete, rt, athlete_id)
     deadline = time.monotonic() + min(wait, _settings(state)["max_wait"])
-    while True:
-        view = await anyio.to_thread.run_sync(_view, rt, athlete_id)
-        if view.version >= min(min_version, head) or time.monotonic() >= deadline:
-            break
-        await anyio.sleep(POLL_INTERVAL_S)
+    async with state.long_polls.slot(wait):
+        while True:
+            view = await anyio.to_thread.run_sync(_view, rt, athlete_id)
+            if view.version >= min(min_version, head) or time.monotonic() >= deadline:
+                break
+            await anyio.sleep(POLL_INTERVAL_S)
     return Response(view, headers={"X-Stream-Version": str(head)})
 
 
@@ -227,11 +233,12 @@ async def list_recommendations(
     await anyio.to_thread.run_sync(_require_athlete, rt, athlete_id)
     stream = recommendation_stream(athlete_id)
     deadline = time.monotonic() + min(wait, _settings(state)["max_wait"])
-    while True:
-        stored = await anyio.to_thread.run_sync(rt.store.read_stream, stream, after + 1, limit + 1)
-        if stored or time.monotonic() >= deadline:
-            break
-        await anyio.sleep(POLL_INTERVAL_S)
+    async with state.long_polls.slot(wait):
+        while True:
+            stored = await anyio.to_thread.run_sync(rt.store.read_stream, stream, after + 1, limit + 1)
+            if stored or time.monotonic() >= deadline:
+                break
+            await anyio.sleep(POLL_INTERVAL_S)
     page = stored[:limit]
     entries = [RecommendationEntry(version=e.version, recorded_at=e.recorded_at,
                                    recommendation=e.data) for e in page]  # type: ignore[arg-type]
@@ -247,16 +254,19 @@ KeyId = Annotated[str, Parameter(pattern=r"^[0-9a-f]{12}$", description="the key
 
 @get("/v1/admin/keys", opt={SCOPE_OPT: "admin"}, security=SECURITY, tags=["admin"],
      summary="List API keys (never their secrets)", responses=AUTH_ERRORS)
-async def list_keys(state: State) -> list[ApiKey]:
-    return await anyio.to_thread.run_sync(state.api_keys.list)
+async def list_keys(request: Request, state: State) -> list[ApiKey]:
+    org = request_key(request).org_id
+    return await anyio.to_thread.run_sync(lambda: state.api_keys.list(org=org))
 
 
 @post("/v1/admin/keys", opt={SCOPE_OPT: "admin"}, security=SECURITY, tags=["admin"],
       status_code=201, summary="Create an API key; the secret is in this answer only",
       responses={**AUTH_ERRORS, 400: _err("invalid name or scopes")})
-async def create_key(data: JSON[CreateKeyRequest], state: State) -> CreatedKey:
+async def create_key(data: JSON[CreateKeyRequest], request: Request, state: State) -> CreatedKey:
+    org = request_key(request).org_id
     try:
-        issued = await anyio.to_thread.run_sync(state.api_keys.create, data.name, data.scopes)
+        issued = await anyio.to_thread.run_sync(
+            lambda: state.api_keys.create(data.name, data.scopes, org=org, caseload=data.caseload))
     except ValueError as exc:
         raise ApiError.one(400, str(exc), "$.name") from None
     return CreatedKey(key=issued.key, record=issued.record)
@@ -264,12 +274,17 @@ async def create_key(data: JSON[CreateKeyRequest], state: State) -> CreatedKey:
 
 @delete("/v1/admin/keys/{key_id:str}", opt={SCOPE_OPT: "admin"}, security=SECURITY,
         tags=["admin"], status_code=200, summary="Revoke an API key (idempotent)",
-        responses={**AUTH_ERRORS, 404: _err("no key with this id")})
-async def revoke_key(key_id: KeyId, state: State) -> ApiKey:
+        responses={**AUTH_ERRORS, 404: _err("no key with this id in this organisation"),
+                   409: _err("the organisation's last admin key cannot be revoked")})
+async def revoke_key(key_id: KeyId, request: Request, state: State) -> ApiKey:
+    org = request_key(request).org_id
     try:
-        return await anyio.to_thread.run_sync(state.api_keys.revoke, key_id)
+        return await anyio.to_thread.run_sync(lambda: state.api_keys.revoke(key_id, org=org))
+    except LastAdminKey as exc:
+        raise ApiError.one(409, str(exc), "key_id", "path") from None
     except UnknownKey:
         raise ApiError.one(404, f"no API key has id {key_id!r}", "key_id", "path") from None
 
 
-ROUTES = [append_events, list_events, get_view, get_advice, list_recommendations, list_keys, create_key, revoke_key]
+ROUTES = [append_events, list_events, get_view, get_advice, list_recommendations, list_keys, create_key, revoke_key,
+          *TENANCY_ROUTES]

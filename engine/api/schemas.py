@@ -122,6 +122,9 @@ class CreateKeyRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     name: Annotated[str, Meta(min_length=1, max_length=64,
                               pattern=r"^[A-Za-z0-9_.\-]([A-Za-z0-9_.\- ]*[A-Za-z0-9_.\-])?$")]
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=3)]
+    caseload: Annotated[list[Annotated[str, Meta(pattern=AthleteIdPattern, max_length=64)]],
+                        Meta(max_length=10000)] | None = None
+    """Bind the key to these athletes (a coach's caseload); omitted: every athlete of the organisation."""
 
 
 class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):

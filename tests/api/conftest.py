@@ -1,5 +1,6 @@
-"""API fixtures: the real Litestar app around a temp SQLite store and a temp key file, driven by
-Litestar's TestClient (in-process ASGI, lifespan included)."""
+"""API fixtures: the real Litestar app around a temp SQLite store holding the organisations and
+keys, driven by Litestar's TestClient (in-process ASGI, lifespan included). Keys made by ``key_for``
+belong to the organisation ``acme``."""
 
 from __future__ import annotations
 
@@ -30,18 +31,23 @@ def runtime(api_store, clock):
     return build_runtime(store=api_store, clock=clock)
 
 
+ORG = "acme"
+
+
 @pytest.fixture
-def keys(tmp_path, clock) -> Iterator[KeyStore]:
-    k = KeyStore(tmp_path / "keys.sqlite3", clock=clock)
+def keys(api_store, clock) -> Iterator[KeyStore]:
+    k = KeyStore(api_store, clock=clock, default_org=ORG)
+    k.orgs.create(ORG, "Acme Physio")
     yield k
     k.close()
 
 
 @pytest.fixture
 def key_for(keys) -> Callable[..., dict[str, str]]:
-    """Headers carrying a fresh key with the given scopes: ``key_for("read", "ingest")``."""
-    def make(*scopes: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {keys.create('test', scopes).key}"}
+    """Headers carrying a fresh key of ``acme`` with the given scopes: ``key_for("read", "ingest")``;
+    ``org=`` and ``caseload=`` make one of another organisation or bound to athletes."""
+    def make(*scopes: str, org: str = ORG, caseload: list[str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {keys.create('test', scopes, org=org, caseload=caseload).key}"}
     return make
 
 

@@ -68,7 +68,7 @@ def test_every_answer_carries_a_request_id(client):
 
 
 def test_the_access_log_has_method_path_template_status_duration_and_request_id_only(client, admin, clock):
-    """No bodies, notes, query strings or athlete ids reach the access log."""
+    """No bodies, notes, query strings or athlete ids reach the access log; the key id does."""
     note = "knee-pain-note-7f3a"
     with structlog.testing.capture_logs() as logs:
         client.post("/v1/athletes/secret-athlete-42/events", headers={**admin, "X-Request-ID": "req-1"},
@@ -80,7 +80,8 @@ def test_the_access_log_has_method_path_template_status_duration_and_request_id_
     assert len(access) == 3
     assert access[0] == {"event": "http_request", "log_level": "info", "method": "POST",
                          "path": "/v1/athletes/{athlete_id}/events", "status": 201,
-                         "duration_ms": access[0]["duration_ms"], "request_id": "req-1"}
+                         "duration_ms": access[0]["duration_ms"], "request_id": "req-1",
+                         "key_id": admin["Authorization"].split("_")[1]}
     assert [e["status"] for e in access] == [201, 200, 422]
     everything = repr(logs)
     for secret in (note, "secret-athlete-42", "limit=7", "score", "Bearer"):
@@ -92,6 +93,8 @@ def test_an_unexpected_error_is_a_500_with_a_body_and_a_log_without_data(client,
     def broken(*args, **kwargs):
         raise RuntimeError("secret-detail-from-the-store")
 
+    enrolled = client.post("/v1/athletes/ath-1/events", json={"events": [enrolment(clock.now())]}, headers=admin)
+    assert enrolled.status_code == 201
     runtime.store.stream_version = broken
     with structlog.testing.capture_logs() as logs:
         r = client.get("/v1/athletes/ath-1/events", headers=admin)
