@@ -17,6 +17,7 @@ _COMMAND_MODULES = [
     "db",
     "serve",
     "keys",
+    "orgs",
     "ops",
     "worker",
 ]

@@ -1,4 +1,5 @@
-"""`strideline ingest | project | view | recommendations`: one athlete from the command line."""
+"""`strideline ingest | project | view | recommendations | athletes erase`: one athlete from the
+command line."""
 
 from __future__ import annotations
 
@@ -79,7 +80,38 @@ def recommendations(athlete_id: str = typer.Argument(..., help="The athlete's id
         typer.echo(f"{rec.decision_time.isoformat()}  {rec.kind:<13} {rec.rule_id:<32} {rec.explanation}")
 
 
+athletes_app = typer.Typer(help="Athletes: erase (GDPR right to erasure).", no_args_is_help=True)
+
+
+@athletes_app.command("erase")
+def erase(athlete_id: str = typer.Argument(..., help="The athlete's id."),
+          store: str = typer.Option(None, help=STORE_HELP),
+          yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
+          redis_url: str = typer.Option(None, "--redis-url", envvar="STRIDELINE_REDIS_URL",
+                                        help="Also purge the athlete's Redis stream entries and dead letters.")) -> None:
+    """Erase an athlete by crypto-shredding: their data key is destroyed, so every stored event and
+    recommendation of theirs becomes unreadable; projections, outboxes and Redis entries are purged."""
+    from engine.store.factory import open_store
+    from engine.tenancy.erasure import erase_athlete
+
+    console = Console(stderr=True)
+    if not yes:
+        console.print(f"[red]refusing without --yes:[/] erasing {athlete_id!r} cannot be undone")
+        raise typer.Exit(2)
+    opened = open_store(store)
+    try:
+        report = erase_athlete(opened, athlete_id, by_key="cli", redis_url=redis_url or None)
+    finally:
+        opened.close()
+    if report.already_erased:
+        console.print(f"{athlete_id} was already erased at {report.erased_at}")
+        return
+    console.print(f"erased {athlete_id}: {report.events_unreadable} stored event(s) are now unreadable; "
+                  f"{report.redis_entries_deleted} Redis entr(y/ies) deleted; later appends answer 410")
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(athletes_app, name="athletes")
     app.command("ingest")(ingest)
     app.command("view")(view)
     app.command("recommendations")(recommendations)

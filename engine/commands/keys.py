@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.keys import KeyStore, UnknownKey
+from engine.keys import KeyStore, LastAdminKey, UnknownKey
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 
@@ -28,12 +28,14 @@ def register(app: typer.Typer) -> None:
 def create(
     name: str = typer.Option(..., "--name", help="Who or what uses the key (e.g. the app's name)."),
     scope: list[str] = typer.Option(..., "--scope", help="ingest, read or admin; repeat for several."),
+    org: str = typer.Option(None, "--org", help="The key's organisation (default: `default`, created if missing)."),
+    athlete: list[str] = typer.Option(None, "--athlete", help="Bind the key to these athletes (a caseload); repeat."),
     path: str = PathOption,
 ) -> None:
     """Create a key and print it once (store it now: only its hash is kept)."""
     try:
-        issued = KeyStore(path).create(name, scope)
-    except ValueError as exc:
+        issued = KeyStore(path).create(name, scope, org=org, caseload=athlete or None)
+    except (ValueError, LookupError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     record = issued.record
@@ -64,5 +66,8 @@ def revoke(key_id: str = typer.Argument(..., help="The key's id (from `keys list
         record = KeyStore(path).revoke(key_id)
     except UnknownKey:
         typer.echo(f"error: no key has id {key_id!r}", err=True)
+        raise typer.Exit(1) from None
+    except LastAdminKey as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"revoked {record.id} ({record.name})")

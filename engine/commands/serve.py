@@ -30,8 +30,24 @@ def build_app(*, store: str | None = None, keys: str | None = None, worker_threa
         from workers.wakeup import make_waker
 
         runtime.ingestor.wake = make_waker(redis_url)
-    return create_app(runtime, start_workers=redis_url is None, keys=KeyStore(keys), redis_url=redis_url,
-                      worker_threads=worker_threads)
+    _warn_about_a_key_file(keys)
+    return create_app(runtime, start_workers=redis_url is None, keys=KeyStore(runtime.store),
+                      redis_url=redis_url, worker_threads=worker_threads)
+
+
+def _warn_about_a_key_file(path: str | None) -> None:
+    """Keys live in the store now; an old key file is no longer read (`strideline keys import`)."""
+    from pathlib import Path
+
+    import structlog
+
+    from engine.keys import legacy_key_file
+
+    old = Path(path) if path else legacy_key_file()
+    if old is not None and old.is_file():
+        structlog.get_logger("strideline.api").warning(
+            "key_file_ignored", path=str(old),
+            hint="keys live in the store: run `strideline keys import PATH --org ORG` once, then delete the file")
 
 
 def serve(
