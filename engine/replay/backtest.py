@@ -15,6 +15,7 @@ partition is a job a worker process runs against the store on its own. Output di
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 import time
@@ -23,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.clock import to_micros
+from engine.replay.engines import Engine, as_engine
 from engine.replay.errors import ReplayError
-from engine.replay.jobs import ReplayJob, partition_of, run_replay_job
+from engine.replay.jobs import ReplayJob, land_part, partition_of, run_replay_job, run_replay_job_shipped
 from engine.replay.policies import LoadedPolicy, PolicySpec, load_all, parse_policy, slug
-from engine.replay.pool import run_jobs
-from engine.replay.progress import NullProgress, ProgressSink
+from engine.replay.progress import ProgressSink, progress_sink
 from engine.replay.source import athlete_streams, last_recorded_at, open_source
 from engine.replay.summary import summarise
 from engine.replay.tables import RECOMMENDATION_SCHEMA, diff_schema, merge_parts, write_table
@@ -35,6 +36,8 @@ from engine.replay.tables import RECOMMENDATION_SCHEMA, diff_schema, merge_parts
 
 @dataclass
 class ReplayResult:
+    """What a replay wrote (``files``) and its outcome metrics; ``to_polars()`` gives a DataFrame."""
+
     out_dir: Path
     horizon: dt.datetime
     policies: list[dict]
@@ -46,24 +49,64 @@ class ReplayResult:
     """pyarrow Table: one row of outcome metrics per policy."""
     athlete_metrics: object = None
     """pyarrow Table: one row per (policy, athlete)."""
+    comparison: list[dict] = field(default_factory=list)
+    """Paired differences to the reference policy, with 95% bootstrap intervals (``compare``)."""
+    engine: str = "local"
 
     @property
     def events_per_second(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
 
+    @property
+    def labels(self) -> list[str]:
+        return [p["label"] for p in self.policies]
+
     def recommendations(self, label: str):
-        """One policy's recommendations as a pyarrow Table (``.to_pandas()``, ``polars.from_arrow``)."""
+        """One policy's recommendations as a pyarrow Table (``polars.from_arrow`` or ``.to_pandas()``)."""
         import pyarrow.parquet as pq
 
         key = f"recommendations:{label}"
         if key not in self.files:
-            raise KeyError(f"no policy labelled {label!r}; labels: {[p['label'] for p in self.policies]}")
+            raise KeyError(f"no policy labelled {label!r}; labels: {self.labels}")
         return pq.read_table(self.files[key])
 
     def diff(self):
+        """The disagreement table (pyarrow), or None with one policy."""
         import pyarrow.parquet as pq
 
         return pq.read_table(self.files["diff"]) if "diff" in self.files else None
+
+    def to_polars(self, table: str = "metrics"):
+        """A polars DataFrame of ``metrics`` (default), ``athlete_metrics``, ``comparison``,
+        ``diff`` or ``recommendations:<label>``."""
+        import polars as pl
+
+        if table == "comparison":
+            return pl.DataFrame(self.comparison)
+        if table in ("metrics", "athlete_metrics"):
+            return pl.from_arrow(getattr(self, table))
+        if table == "diff":
+            return pl.from_arrow(self.diff())
+        if table.startswith("recommendations:"):
+            return pl.from_arrow(self.recommendations(table.partition(":")[2]))
+        raise KeyError(f"no table {table!r}: metrics, athlete_metrics, comparison, diff, recommendations:<label>")
+
+    def recommendation_digest(self) -> str:
+        """sha256 over every policy's recommendations (ids and content, in output order): equal
+        digests mean the same advice, whichever engine or worker count produced it."""
+        return recommendation_digest(self.files[f"recommendations:{label}"] for label in self.labels)
+
+
+def recommendation_digest(paths) -> str:
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    columns = ["policy", "athlete_id", "recommendation_id", "decision_time", "kind", "topic", "rule_id", "target"]
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+            for row in zip(*(batch.column(c).to_pylist() for c in columns)):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
 
 
 def _specs(policies: Sequence[PolicySpec | str]) -> list[PolicySpec]:
@@ -78,36 +121,56 @@ def describe(loaded: Sequence[LoadedPolicy]) -> list[dict]:
 
 def replay(source: str | Path, policies: Sequence[PolicySpec | str], out_dir: str | Path, *,
            horizon: dt.datetime | None = None, workers: int = 1, partitions: int | None = None,
-           diff: bool = True, report: bool = True, csv: bool = True,
-           progress: ProgressSink | None = None) -> ReplayResult:
-    """Replay ``source`` (store URL/path, or a .jsonl/.parquet export) under ``policies``."""
-    progress = progress or NullProgress()
+           diff: bool = True, report: bool = True, csv: bool = True, reference: str | None = None,
+           engine: Engine | str = "local", ray_address: str | None = None,
+           progress: ProgressSink | bool | None = None) -> ReplayResult:
+    """Replay a recorded log under each policy, as the live engine would have decided.
+
+    source: a store URL or SQLite path, or an exported ``.jsonl``/``.parquet`` log.
+    policies: ``PolicySpec`` objects or ``"[label=]module:attr[@config.toml]"`` strings.
+    out_dir: where the tables (Parquet and CSV), ``report.html`` and ``manifest.json`` go.
+    horizon: the "as of" time (timezone-aware; default: the log's last ``recorded_at``).
+    workers: local worker processes; partitions: athlete partitions (default 4 per worker).
+    reference: the label the others are compared with (default: the first policy).
+    engine: ``"local"`` (process pool) or ``"ray"`` (``ray_address``, else RAY_ADDRESS, else a
+    local Ray cluster). progress: ``True`` for progress bars on stderr.
+    Returns a ``ReplayResult``; ``result.to_polars()`` is the metrics table as a DataFrame.
+    """
+    engine = as_engine(engine, ray_address)
     loaded = load_all(_specs(policies))
     if horizon is not None and horizon.tzinfo is None:
         raise ReplayError("the horizon must be timezone-aware")
+    labels = [p.label for p in loaded]
+    if reference is not None and reference not in labels:
+        raise ReplayError(f"no policy labelled {reference!r} to compare with; labels: {labels}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    if _is_file(source):
-        progress.start("importing", None)
-    src = open_source(source, progress=progress.advance)
-    try:
-        store = src.open()
-        streams = athlete_streams(store)
-        horizon = horizon or last_recorded_at(store)
-        store.close()
-        if horizon is None:
-            raise ReplayError(f"{src.description}: the log is empty")
-        result = _run(src.url, loaded, streams, horizon, out, workers, partitions, diff, csv, progress)
-    finally:
-        src.close()
-    result.seconds = time.perf_counter() - began
-    result.policies = describe(loaded)
-    if report:
-        from engine.replay.report import replay_report
+    with progress_sink(progress) as sink:
+        if _is_file(source):
+            sink.start("importing", None)
+        src = open_source(source, progress=sink.advance)
+        try:
+            store = src.open()
+            streams = athlete_streams(store)
+            horizon = horizon or last_recorded_at(store)
+            store.close()
+            if horizon is None:
+                raise ReplayError(f"{src.description}: the log is empty")
+            result = _run(src.url, loaded, streams, horizon, out, workers, partitions, diff, csv, sink, engine)
+        finally:
+            src.close()
+        result.seconds = time.perf_counter() - began
+        result.policies = describe(loaded)
+        result.engine = engine.name
+        from engine.replay.compare import compare_replay
 
-        progress.start("report", None, "charts")
-        result.files |= replay_report(result, src.description)
+        result.comparison = compare_replay(result.athlete_metrics.to_pylist(), labels, reference or labels[0])
+        if report:
+            from engine.replay.report_replay import replay_report
+
+            sink.start("report", None, "charts")
+            result.files |= replay_report(result, src.description)
     _manifest(result, src.description)
     return result
 
@@ -120,8 +183,9 @@ def _is_file(source) -> bool:
 
 def _run(url: str, loaded: Sequence[LoadedPolicy], streams: list[tuple[str, int]], horizon: dt.datetime,
          out: Path, workers: int, partitions: int | None, diff: bool, csv: bool,
-         progress: ProgressSink) -> ReplayResult:
-    count = partitions or (1 if workers <= 1 else workers * 4)
+         progress: ProgressSink, engine: Engine) -> ReplayResult:
+    slots = engine.slots(workers)
+    count = partitions or (1 if slots <= 1 else slots * 4)
     count = max(1, min(count, len(streams) or 1))
     groups: list[list[str]] = [[] for _ in range(count)]
     for athlete_id, _ in streams:
@@ -134,7 +198,11 @@ def _run(url: str, loaded: Sequence[LoadedPolicy], streams: list[tuple[str, int]
             for i, g in enumerate(groups) if g]
     progress.start("replaying", sum(v for _, v in streams))
     try:
-        parts = run_jobs(run_replay_job, jobs, workers, lambda e, a: progress.advance(e))
+        if engine.is_local:
+            parts = engine.run(run_replay_job, jobs, workers, lambda e, a: progress.advance(e))
+        else:
+            parts = [land_part(p, part_dir) for p in
+                     engine.run(run_replay_job_shipped, jobs, workers, lambda e, a: progress.advance(e))]
     except BaseException:
         shutil.rmtree(part_dir, ignore_errors=True)
         raise
@@ -167,7 +235,8 @@ def _run(url: str, loaded: Sequence[LoadedPolicy], streams: list[tuple[str, int]
 def _manifest(result: ReplayResult, source: str) -> None:
     manifest = {"kind": "replay", "source": source, "horizon": result.horizon.isoformat(),
                 "policies": result.policies, "athletes": result.athletes, "events": result.events,
-                "seconds": round(result.seconds, 3),
+                "seconds": round(result.seconds, 3), "engine": result.engine,
+                "recommendation_digest": result.recommendation_digest(),
                 "files": {k: str(v.relative_to(result.out_dir)) for k, v in result.files.items()}}
     path = result.out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")

@@ -5,8 +5,8 @@ midnight, as the sweeper's tick does live), the recommendations in force are fol
 simulator's ``Advice`` and handed to ``SimulatedAthlete.day``; the athlete follows it or keeps its
 habits (its own ``follows_advice``), its tissue model decides pain and re-injury, and what its app
 sends is folded back with ``advance`` (each event at its send time, as ``recorded_at``). No store,
-no broker. Outcomes per (policy, seed) are compared across seeds with 95% t-intervals, and paired
-against the first policy (the same seeds, the same athletes).
+no broker. The orchestration (jobs, intervals, files, report) is ``engine.replay.loopresults``,
+which imports this module (never the other way round).
 
 Advice from the recommendations in force (topics the decision memory still holds):
 ``phase`` is the engine's phase; ``kinds`` the kinds of the non-strength, non-flag topics (pain,
@@ -82,9 +82,11 @@ def run_athlete(index: int, seed: int, start: dt.date, weeks: int, label: str, p
     lane = Lane(label, policy, athlete_id)
     in_force: dict[str, RecommendationIssued] = {}
 
-    def absorb(recs: list[RecommendationIssued]) -> None:
+    def absorb(recs: list) -> None:
         for rec in recs:
-            if rec.topic != "phase":
+            if type(rec) is not RecommendationIssued:  # a withdrawal: that topic's advice is gone
+                in_force.pop(rec.topic, None)
+            elif rec.topic != "phase":
                 in_force[rec.topic] = rec
         memory = lane.state.memory
         for topic in [t for t in in_force if t not in memory]:
@@ -133,13 +135,3 @@ def run_loop_job(job: LoopJob) -> list[list[dict]]:
             out[i].append(row)
             report(row["events"], 1)
     return out
-
-
-def simulate(policies, athletes: int, seeds: int = 5, *, weeks: int = 16, first_seed: int = 1,
-             start: dt.date | None = None, out_dir=None, workers: int = 1, report: bool = True,
-             csv: bool = True, progress=None):
-    """Run the closed loop; see ``engine.replay.loopresults.simulate`` (the orchestration)."""
-    from engine.replay.loopresults import simulate as run
-
-    return run(policies, athletes, seeds, weeks=weeks, first_seed=first_seed, start=start, out_dir=out_dir,
-               workers=workers, report=report, csv=csv, progress=progress)

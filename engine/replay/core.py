@@ -6,11 +6,18 @@ Each policy gets its own :class:`Lane`: a fresh ``AthleteState`` folded with
 are fed one at a time so a failure names the event; before a run, the day boundaries up to its
 ``recorded_at`` are evaluated first (the same calls live processing makes when a tick comes
 before the event), so the tracker can see which long-run cap was in force.
+
+When ``advance`` groups a batch (events sharing a ``recorded_at``) into one decision point, events
+are fed with ``complete=False``: the batch's decision waits until the next event of another batch,
+the next day boundary, or the horizon, exactly as a live projector reading the whole batch decides.
+Withdrawals of advice (when the decision model emits them) are counted; the recommendation tables
+and the metrics read the advice issued.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Iterable, Sequence
 
 from engine.clock import to_micros
@@ -22,11 +29,14 @@ from events import Envelope
 from events.vocabulary import RecommendationIssued, RunLogged
 from projections.athlete import AthleteState
 
+_BATCHED = "complete" in inspect.signature(advance).parameters
+_STEP = {"complete": False} if _BATCHED else {}
+
 
 class Lane:
     """One policy's view of one athlete."""
 
-    __slots__ = ("label", "policy", "state", "tracker", "recommendations")
+    __slots__ = ("label", "policy", "state", "tracker", "recommendations", "withdrawals")
 
     def __init__(self, label: str, policy: Policy, athlete_id: str) -> None:
         self.label = label
@@ -34,22 +44,27 @@ class Lane:
         self.state = AthleteState(athlete_id=athlete_id)
         self.tracker = OutcomeTracker()
         self.recommendations: list[RecommendationIssued] = []
+        self.withdrawals = 0
 
-    def _take(self, recs: list[RecommendationIssued]) -> list[RecommendationIssued]:
-        if recs:
-            self.recommendations += recs
-            self.tracker.on_recommendations(recs)
-        return recs
+    def _take(self, events: list) -> list:
+        if events:
+            issued = [e for e in events if type(e) is RecommendationIssued]
+            self.withdrawals += len(events) - len(issued)
+            self.recommendations += issued
+            self.tracker.on_recommendations(issued)
+        return events
 
     def step(self, envelope: Envelope) -> list[RecommendationIssued]:
         """Fold one event with its decision points; returns the new recommendations."""
         state = self.state
         try:
             out = []
+            same_batch = _BATCHED and state.pending_us == to_micros(envelope.recorded_at)
             if type(envelope.data) is RunLogged:
-                out = self._take(advance(state, (), self.policy, envelope.recorded_at))
+                if not same_batch:
+                    out = self._take(advance(state, (), self.policy, envelope.recorded_at))
                 self.tracker.before_run(envelope, state)
-            out += self._take(advance(state, (envelope,), self.policy))
+            out += self._take(advance(state, (envelope,), self.policy, **_STEP))
         except Exception as exc:
             where = ("at the decision point after it" if state.version == envelope.version
                      else "at the day-boundary decision points before it, or while folding it")

@@ -7,7 +7,9 @@ and writes its rows to part files; only per-athlete row counts and outcome rows 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,8 @@ class ReplayPart:
     """Per policy: one outcome row per athlete."""
     events: int
     athletes: int
+    payload: dict[str, bytes] | None = None
+    """The part files' bytes, when the job ran on another machine (see ``run_replay_job_shipped``)."""
 
 
 _stores: dict[str, EventStore] = {}
@@ -126,3 +130,25 @@ class _Counted:
         for item in self.it:
             self.n += 1
             yield item
+
+
+def run_replay_job_shipped(job: ReplayJob) -> ReplayPart:
+    """The job in a scratch directory of the machine that runs it (a Ray node); the part files
+    travel back as bytes in the result, so the driver needs no disk shared with the cluster."""
+    with tempfile.TemporaryDirectory(prefix="strideline-part-") as scratch:
+        part = run_replay_job(dataclasses.replace(job, part_dir=scratch))
+        part.payload = {p.name: p.read_bytes() for p in Path(scratch).iterdir()}
+    return part
+
+
+def land_part(part: ReplayPart, part_dir: Path) -> ReplayPart:
+    """Write a shipped part's files into ``part_dir`` and point the part at them."""
+    if part.payload is None:
+        return part
+    for name, data in part.payload.items():
+        (part_dir / name).write_bytes(data)
+    part.recommendations = [(part_dir / Path(path).name, counts) for path, counts in part.recommendations]
+    if part.diff is not None:
+        part.diff = (part_dir / Path(part.diff[0]).name, part.diff[1])
+    part.payload = None
+    return part

@@ -7,6 +7,7 @@ come back in job order, so the caller's output never depends on which process ra
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -25,6 +26,17 @@ def report(events: int, athletes: int) -> None:
     """Called by jobs: forwards progress to the parent (or the serial caller)."""
     if _report is not None:
         _report(events, athletes)
+
+
+@contextlib.contextmanager
+def reporting_to(progress: Progress | None):
+    """Within the block, jobs' ``report`` calls go to ``progress`` (the serial path, Ray tasks)."""
+    global _report
+    previous, _report = _report, progress
+    try:
+        yield
+    finally:
+        _report = previous
 
 
 def _init_worker(progress_queue) -> None:
@@ -55,13 +67,9 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int,
              progress: Progress | None = None) -> list[Any]:
     """``[fn(job) for job in jobs]``, in ``workers`` processes when > 1. The first job error is
     raised (with the worker's own exception type and message) once pending jobs are cancelled."""
-    global _report
     if workers <= 1 or len(jobs) <= 1:
-        previous, _report = _report, progress
-        try:
+        with reporting_to(progress):
             return [fn(job) for job in jobs]
-        finally:
-            _report = previous
     ctx = _context()
     progress_queue = ctx.Queue()
     results: dict[int, Any] = {}

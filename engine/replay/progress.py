@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -61,3 +63,15 @@ class RichProgress:
     def advance(self, n: int) -> None:
         if self.task is not None and n:
             self.progress.advance(self.task, n)
+
+
+@contextlib.contextmanager
+def progress_sink(progress: "ProgressSink | bool | None") -> Iterator[ProgressSink]:
+    """``True``: rich bars on stderr for the duration; ``None``/``False``: silent; else the sink given."""
+    if progress is True:
+        with RichProgress() as bars:
+            yield bars
+    elif not progress:
+        yield NullProgress()
+    else:
+        yield progress

@@ -79,11 +79,24 @@ def phase_timelines(by_policy: dict[str, list[dict]]) -> bytes:
     return _png(fig)
 
 
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def line_style(i: int) -> dict:
+    """Policy ``i``'s line: its own dash pattern, marker and width (the first drawn widest), so a
+    policy whose curve equals another's stays visible on top of it."""
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {"color": colours[i % len(colours)], "linestyle": LINE_STYLES[i % len(LINE_STYLES)],
+            "linewidth": max(1.0, 3.2 - 0.7 * i), "marker": MARKERS[i % len(MARKERS)], "markevery": 0.1,
+            "markersize": 4}
+
+
 def time_to_phase(by_policy: dict[str, list[dict]]) -> bytes:
     days = max((r["observed_days"] for rows in by_policy.values() for r in rows), default=0)
     fig, axes = plt.subplots(1, len(LATER_PHASES), figsize=(12, 3.2), sharey=True)
     for ax, phase in zip(axes, LATER_PHASES):
-        for label, rows in by_policy.items():
+        for n, (label, rows) in enumerate(by_policy.items()):
             reached = sorted(r[f"days_to_{phase}"] for r in rows if r[f"days_to_{phase}"] is not None)
             xs = list(range(days + 1))
             ys, i = [], 0
@@ -91,7 +104,7 @@ def time_to_phase(by_policy: dict[str, list[dict]]) -> bytes:
                 while i < len(reached) and reached[i] <= x:
                     i += 1
                 ys.append(i / len(rows) if rows else 0.0)
-            ax.step(xs, ys, where="post", label=label)
+            ax.step(xs, ys, where="post", label=label, **line_style(n))
         ax.set_title(f"reached {phase}", fontsize=10)
         ax.set_xlabel("days since first event")
         ax.set_ylim(0, 1)
@@ -101,7 +114,8 @@ def time_to_phase(by_policy: dict[str, list[dict]]) -> bytes:
 
 
 def metric_bars(summaries: Sequence[dict], metrics=COMPARED, errors: dict | None = None) -> bytes:
-    """One small bar chart per metric, a bar per policy (with error bars when given)."""
+    """One small bar chart per metric, a bar per policy, each with its own hatch. With error bars
+    the values are left to the table (labels would collide with the bars); bounds come clipped."""
     labels = [s["policy"] for s in summaries]
     cols = 3
     rows = math.ceil(len(metrics) / cols)
@@ -117,12 +131,55 @@ def metric_bars(summaries: Sequence[dict], metrics=COMPARED, errors: dict | None
                     [max(0.0, hi - v) for v, (_, hi) in zip(values, bounds)]]
             yerr = [[0.0 if math.isnan(e) else e for e in side] for side in yerr]
         bars = ax.bar(range(len(labels)), values, color=[colours[i % len(colours)] for i in range(len(labels))],
-                      yerr=yerr, capsize=4)
-        ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.3g}" for v in values], fontsize=8)
+                      yerr=yerr, capsize=4, edgecolor="#333")
+        for i, bar in enumerate(bars):
+            bar.set_hatch(HATCHES[i % len(HATCHES)])
+        if yerr is None:
+            ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.3g}" for v in values], fontsize=8)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
     for ax in list(axes.flat)[len(metrics):]:
         ax.axis("off")
+    fig.tight_layout()
+    return _png(fig)
+
+
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
+
+
+def forest_plot(comparison: Sequence[dict], measures: Sequence) -> bytes:
+    """Paired differences to the reference with 95% intervals: one panel per metric (each on its
+    own scale), a marker per policy, a line at zero; green where better, red where worse."""
+    titles = {m.key: m.title for m in measures}
+    shares = {m.key for m in measures if m.share}
+    metrics = [m.key for m in measures if any(r["metric"] == m.key for r in comparison)]
+    labels = list(dict.fromkeys(r["policy"] for r in comparison))
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(9, (0.28 * len(labels) + 0.75) * len(metrics) + 0.3),
+                             squeeze=False)
+    colour = {"better": "#1a9850", "worse": "#d73027", "no difference": "#555555"}
+    for ax, key in zip(axes[:, 0], metrics):
+        rows = {r["policy"]: r for r in comparison if r["metric"] == key}
+        scale = 100.0 if key in shares else 1.0
+        if all(r["difference"] is None for r in rows.values()):
+            ax.text(0.5, 0.5, "not defined (no athlete got there)", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8, color="#777")
+            ax.set_xticks([])
+        for y, label in enumerate(labels):
+            r = rows.get(label)
+            if r is None or r["difference"] is None:
+                continue
+            d = r["difference"] * scale
+            lo = d if r["low"] is None else r["low"] * scale
+            hi = d if r["high"] is None else r["high"] * scale
+            ax.errorbar([d], [y], xerr=[[d - lo], [hi - d]], fmt=MARKERS[y % len(MARKERS)], capsize=4,
+                        color=colour[r["finding"]], markersize=7)
+        ax.axvline(0, color="#888", linewidth=1)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+        ax.invert_yaxis()
+        unit = " (percentage points)" if key in shares else ""
+        ax.set_title(f"{titles[key]}{unit}: difference to the reference", fontsize=9, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     return _png(fig)
 
@@ -163,32 +220,28 @@ def write_report(out: Path, title: str, intro: str, sections: Sequence[tuple[str
         data = base64.b64encode(png).decode()
         figures.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-    body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in sections)
+    placed = {}
+    for (name, _, _), figure in zip(charts, figures):
+        placed[f"<!--chart:{name}-->"] = figure
+    parts = []
+    for heading, content in sections:
+        for marker, figure in list(placed.items()):
+            if marker in content:
+                content = content.replace(marker, figure)
+                del placed[marker]
+        parts.append(f"<h2>{html.escape(heading)}</h2>{content}")
+    body = "".join(parts)
+    rest = "".join(placed.values())
+    figures = [f"<h2>Charts</h2>{rest}"] if rest else []
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-th{{background:#f3f3f3}}figure{{margin:1.5em 0}}img{{max-width:100%}}figcaption{{color:#555;font-size:13px}}</style>
-</head><body><h1>{html.escape(title)}</h1>{intro}{body}<h2>Charts</h2>{''.join(figures)}</body></html>"""
+th{{background:#f3f3f3}}figure{{margin:1.5em 0}}img{{max-width:100%}}figcaption{{color:#555;font-size:13px}}
+.caveat{{background:#fff4e5;border-left:4px solid #f0a030;padding:.5em 1em}}
+#verdict{{background:#eef6ee;border-left:4px solid #1a9850;padding:.3em 1em;font-size:15px}}
+td.better{{background:#e3f4e3}}td.worse{{background:#fbe3e1}}</style>
+</head><body><h1>{html.escape(title)}</h1>{intro}{body}{''.join(figures)}</body></html>"""
     path = out / "report.html"
     path.write_text(page)
     files["report"] = path
     return files
-
-
-def replay_report(result, source: str) -> dict[str, Path]:
-    rows = result.athlete_metrics.to_pylist()
-    by_policy: dict[str, list[dict]] = {p["label"]: [] for p in result.policies}
-    for row in rows:
-        by_policy[row["policy"]].append(row)
-    summaries = result.metrics.to_pylist()
-    intro = (f"<p>Source <code>{html.escape(source)}</code>, as of <b>{result.horizon.isoformat()}</b>: "
-             f"{result.athletes:,} athletes, {result.events:,} events, replayed in {result.seconds:,.1f} s.</p>")
-    policies = [{"label": p["label"], "spec": p["spec"], "config": p["config"] or "",
-                 "overrides": ", ".join(f"{k}={v}" for k, v in p["overrides"].items()),
-                 "name": p["name"], "version": p["version"]} for p in result.policies]
-    charts = [("phase_timelines", "Phase occupancy by day since the first event", phase_timelines(by_policy)),
-              ("time_to_phase", "Share of athletes that reached each phase, by day", time_to_phase(by_policy)),
-              ("metrics", "Outcome metrics by policy", metric_bars(summaries))]
-    return write_report(result.out_dir, "Strideline replay", intro,
-                        [("Policies", html_table(policies)), ("Outcome metrics", html_table(summaries, True)),
-                         ("Definitions", METRIC_NOTES)], charts)

@@ -33,8 +33,8 @@ def test_replay_writes_tables_and_a_self_contained_report(live_cohort, tmp_path)
     for name in ("recommendations_baseline", "recommendations_bold", "diff", "metrics", "athlete_metrics"):
         assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file(), name
     html = (out / "report.html").read_text()
-    assert len(re.findall(r"src='data:image/png;base64,", html)) == 3
-    assert sorted(p.name for p in (out / "charts").iterdir()) == ["metrics.png", "phase_timelines.png",
+    assert len(re.findall(r"src='data:image/png;base64,", html)) == 4
+    assert sorted(p.name for p in (out / "charts").iterdir()) == ["forest.png", "metrics.png", "phase_timelines.png",
                                                                 "time_to_phase.png"]
 
 
