@@ -120,11 +120,13 @@ def request_key(request: Request) -> ApiKey:
 
 
 class RetryAfterRateLimit(RateLimitMiddleware):
-    """Litestar's limiter, plus ``Retry-After`` (seconds until the window resets) on every answer."""
+    """Litestar's limiter, plus ``Retry-After`` (seconds until the window resets) once the key's
+    requests for the window are used up (so on every 429 it sends)."""
 
     def create_response_headers(self, cache_object) -> dict[str, str]:
         headers = super().create_response_headers(cache_object)
-        headers["Retry-After"] = str(max(1, int(headers[self.config.rate_limit_reset_header_key])))
+        if headers[self.config.rate_limit_remaining_header_key] == "0":
+            headers["Retry-After"] = str(max(1, int(headers[self.config.rate_limit_reset_header_key])))
         return headers
 
 

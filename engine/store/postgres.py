@@ -188,8 +188,8 @@ class PostgresEventStore:
             raise VersionConflict(stream, expected_version, version)
         # 5. Positions, events and the stream head in one statement, then commit (on exit).
         recorded = to_micros(self.clock.now())
-        if last_recorded is not None:
-            recorded = max(recorded, to_micros(last_recorded))
+        if last_recorded is not None:  # strictly after the previous batch: one instant per batch
+            recorded = max(recorded, to_micros(last_recorded) + 1)
         (last_position,) = conn.execute(_APPEND, {
             "n": len(events),
             "stream": stream,
@@ -388,16 +388,7 @@ def _keys_for(conn, rows: list[tuple]) -> dict[str, bytes]:
 
 def _open_rows(rows: list[tuple], keys: dict[str, bytes], native: bool = True) -> Iterator[tuple]:
     """Rows with payloads opened; an erased athlete's rows (key gone) are dropped."""
-    for row in rows:
-        payload = bytes(row[10])
-        if not sealing.is_sealed(payload):
-            yield row
-            continue
-        event_id = row[1].bytes if native else bytes(row[1])
-        opened = sealing.unseal(keys.get(sealing.athlete_of(row[2])), payload,
-                                sealing.event_aad(event_id, row[2]))
-        if opened is not None:
-            yield (*row[:10], opened)
+    return sealing.open_rows(rows, keys, native_ids=native)
 
 
 def _existing(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[bytes, tuple]:

@@ -65,3 +65,26 @@ def unseal(key: bytes | None, payload: bytes, aad: bytes) -> bytes | None:
     if key is None:
         return None
     return cipher(key).decrypt(payload[1:1 + NONCE_BYTES], payload[1 + NONCE_BYTES:], aad)
+
+
+def open_rows(rows, keys: dict[str, bytes], *, native_ids: bool = False):
+    """Event rows (the stores' column order: payload last, id second, stream third) with their
+    payloads opened; rows of an athlete whose key is gone (erased) are dropped. One cipher and one
+    associated-data suffix per stream, not per row: this is replay's hot path."""
+    per_stream: dict[str, tuple[AESGCM, bytes] | None] = {}
+    for row in rows:
+        payload = row[10]
+        if payload[:1] != SEALED:
+            yield row
+            continue
+        stream = row[2]
+        found = per_stream.get(stream, False)
+        if found is False:
+            key = keys.get(athlete_of(stream))
+            found = per_stream[stream] = None if key is None else (cipher(key), stream.encode("utf-8"))
+        if found is None:
+            continue
+        aead, suffix = found
+        event_id = row[1].bytes if native_ids else bytes(row[1])
+        view = memoryview(payload)
+        yield (*row[:10], aead.decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], event_id + suffix))

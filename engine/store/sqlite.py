@@ -280,7 +280,7 @@ class SQLiteEventStore:
                 version, _, last_recorded = heads.get(stream, (0, 0, 0))
                 if item.expected_version is not None and item.expected_version != version:
                     raise VersionConflict(stream, item.expected_version, version)
-                recorded = max(now, last_recorded)
+                recorded = _batch_instant(now, last_recorded)
                 stored = []
                 for offset, (event, event_id, payload, occ) in enumerate(
                         zip(events, ids, item.payloads, item.occurred)):
@@ -313,7 +313,7 @@ class SQLiteEventStore:
         version, _, last_recorded = head if head else (0, 0, 0)
         if expected_version is not None and expected_version != version:
             raise VersionConflict(stream, expected_version, version)
-        recorded = max(to_micros(self.clock.now()), last_recorded)
+        recorded = _batch_instant(to_micros(self.clock.now()), last_recorded)
         (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
         rows = []
         stored = []
@@ -558,15 +558,7 @@ def _opened(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
 
 def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:
     """Rows with their payloads opened; rows of an athlete whose key is gone (erased) are dropped."""
-    for row in rows:
-        payload = row[10]
-        if not sealing.is_sealed(payload):
-            yield row
-            continue
-        opened = sealing.unseal(keys.get(sealing.athlete_of(row[2])), payload,
-                                sealing.event_aad(bytes(row[1]), row[2]))
-        if opened is not None:
-            yield (*row[:10], opened)
+    return sealing.open_rows(rows, keys)
 
 
 def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
@@ -645,3 +637,9 @@ def _insert_imported(conn: sqlite3.Connection, rows: list[tuple]) -> int:
                                      f"of position {stored[0]}") from None
         raise ImportConflict(f"the log breaks a store constraint: {exc}") from None
     return len(rows)
+
+
+def _batch_instant(now_us: int, last_recorded_us: int) -> int:
+    """A batch's recorded_at: the clock, but strictly after the stream's previous batch, so that
+    consecutive batches never share an instant (a batch is one decision point: engine.decisions)."""
+    return max(now_us, last_recorded_us + 1) if last_recorded_us else now_us
