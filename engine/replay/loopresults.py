@@ -32,7 +32,8 @@ from engine.replay.summary import interval, summarise
 
 SHARE_METRICS = frozenset({"reinjury_rate", "reached_pre_injury_volume", "adherence", "dropoff_athletes",
                            "dropped_off_at_end", "reached_integration"})
-"""Rates: their intervals are clipped to [0, 1] (a t-interval over few seeds can cross the bounds)."""
+"""Rates: their intervals are clipped to [0, 1] (a t-interval over few seeds can cross the bounds);
+the other metrics (counts, weeks) are clipped below at 0."""
 
 
 @dataclass
@@ -136,8 +137,8 @@ def _intervals(labels: list[str], per_seed: list[dict]) -> list[dict]:
         for metric, _ in CLOSED_LOOP_METRICS:
             values = [by[(label, s)][metric] for s in seeds]
             stats = _named(interval(values))
-            if metric in SHARE_METRICS:
-                stats |= {k: None if stats[k] is None else min(1.0, max(0.0, stats[k])) for k in ("low", "high")}
+            top = 1.0 if metric in SHARE_METRICS else math.inf  # every metric here is >= 0
+            stats |= {k: None if stats[k] is None else min(top, max(0.0, stats[k])) for k in ("low", "high")}
             out.append({"policy": label, "comparison": "", "metric": metric} | stats)
     for label in labels[1:]:
         for metric, _ in CLOSED_LOOP_METRICS:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +18,24 @@ from engine.scenarios import History
 from engine.store.sqlite import SQLiteEventStore
 
 HERE = Path(__file__).parent
+REPO = HERE.parent.parent
 BASELINE = "engine.policies.baseline:BaselinePolicy"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(found, what: str, install: str):
+    """``found`` when truthy; else skip with the reason (fail under CI=true, where scripts/test.sh installs it)."""
+    if found:
+        return found
+    message = f"{what} is not installed ({install}; scripts/test.sh installs it)"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: these tests must run)")
+    pytest.skip(message)
+
+
+def chromium() -> str:
+    return require(next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None),
+                   "chromium", "apt-get install chromium")
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +76,31 @@ def six_events() -> History:
     for day in range(1, 5):
         h.day(day).pain(2)
     return h
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's headless chromium (the browser the report test renders in)."""
+    return chromium()
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray cluster with 2 CPUs for the module; shut down after it."""
+    try:
+        import ray
+    except ModuleNotFoundError:
+        ray = None
+    ray = require(ray, "ray", 'pip install -e ".[ray]"')
+    import logging
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def analyst_bin() -> Path:
+    """The directory of the installed ``strideline`` command (the venv's bin)."""
+    path = Path(sys.executable).parent
+    return require(path if (path / "strideline").exists() else None, "the strideline command", "pip install -e .")
