@@ -24,8 +24,7 @@ def _grid_value(rows_by_key: dict, key: tuple, metric: str, scale: float) -> flo
 
 def _heatmap(ax, fig, values: list[list[float]], xs: list, ys: list, better: int, xlabel: str, ylabel: str,
              title: str, limits: tuple[float, float] | None) -> None:
-    cmap = plt.get_cmap("RdYlGn" if better > 0 else "RdYlGn_r").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("RdYlGn" if better > 0 else "RdYlGn_r").with_extremes(bad="#dddddd")
     vmin, vmax = limits or (None, None)
     image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     for i, row in enumerate(values):
