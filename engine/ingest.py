@@ -19,14 +19,20 @@ from events import InvalidEvent, NewEvent
 from events.codec import decode_batch, validate
 from events.vocabulary import AthleteEnrolled, EntryAmended, EntryRetracted, event_type
 
-ATHLETE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+ATHLETE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+"""Matched in full (``fullmatch``): ``$`` would let a trailing newline through."""
 MAX_FUTURE_SKEW = dt.timedelta(minutes=5)
+EARLIEST_OCCURRED_AT = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+"""No event of a returning runner happened before this; earlier dates are typing errors (0001-01-01
+even overflows local-time arithmetic in zones west of UTC)."""
+MAX_BEFORE_ENROLMENT = dt.timedelta(days=90)
+"""A diary kept before enrolling may be back-filled this far before the enrolment's occurred_at."""
 
 Wake = Callable[[str], None]
 
 
 def check_athlete_id(athlete_id: str) -> str:
-    if not isinstance(athlete_id, str) or not ATHLETE_ID.match(athlete_id):
+    if not isinstance(athlete_id, str) or not ATHLETE_ID.fullmatch(athlete_id):
         raise InvalidEvent(
             "athlete id must be 1-64 characters of letters, digits, '_' or '-'", "athlete_id"
         )
@@ -78,6 +84,10 @@ class Ingestor:
                     f"(more than {self.max_future_skew} ahead of the server clock)",
                     f"$[{index}].occurred_at",
                 )
+            if event.occurred_at < EARLIEST_OCCURRED_AT:
+                raise InvalidEvent(
+                    f"occurred_at {event.occurred_at.isoformat()} is before "
+                    f"{EARLIEST_OCCURRED_AT.date().isoformat()}", f"$[{index}].occurred_at")
         self._check_stream_rules(athlete_id, batch)
         started = time.perf_counter()
         result = self.store.append(athlete_id, batch, expected_version)
@@ -87,16 +97,26 @@ class Ingestor:
         return result
 
     def _check_stream_rules(self, athlete_id: str, batch: list[NewEvent]) -> None:
-        """Rules that need the stream: enrolment first; corrections point at this athlete's log."""
-        needs_enrolment = not isinstance(batch[0].data, AthleteEnrolled)
-        has_correction = any(isinstance(e.data, (EntryAmended, EntryRetracted)) for e in batch)
-        if not (needs_enrolment or has_correction):
+        """Rules that need the stream: enrolment first; nothing long before the enrolment;
+        corrections point at this athlete's log."""
+        if isinstance(batch[0].data, AthleteEnrolled):
+            enrolled_at = batch[0].occurred_at
+        else:
+            first = self.store.read_stream(athlete_id, 1, 1)
+            if not first:
+                raise InvalidEvent(
+                    f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
+                    "$[0].data.type",
+                )
+            enrolled_at = first[0].occurred_at
+        earliest = enrolled_at - MAX_BEFORE_ENROLMENT
+        for index, event in enumerate(batch):
+            if event.occurred_at < earliest:
+                raise InvalidEvent(
+                    f"occurred_at {event.occurred_at.isoformat()} is more than {MAX_BEFORE_ENROLMENT.days} "
+                    f"days before the enrolment ({enrolled_at.isoformat()})", f"$[{index}].occurred_at")
+        if not any(isinstance(e.data, (EntryAmended, EntryRetracted)) for e in batch):
             return
-        if needs_enrolment and self.store.stream_version(athlete_id) == 0:
-            raise InvalidEvent(
-                f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
-                "$[0].data.type",
-            )
         in_batch = {e.event_id: e for e in batch if e.event_id is not None}
         for index, event in enumerate(batch):
             if not isinstance(event.data, (EntryAmended, EntryRetracted)):

@@ -67,7 +67,7 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
          read_events: bool) -> ProjectionOutcome:
     for attempt in range(1, MAX_CAS_ATTEMPTS + 1):
         state, checkpoint = load_state(store, athlete_id)
-        decided_before = state.last_decision_us
+        decided_before, quarantined_before = state.last_decision_us, len(state.quarantined)
         folded, recs, recorded = 0, [], []
         if read_events:
             while True:
@@ -84,6 +84,7 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
         append_recommendations(store, athlete_id, recs)
         if store.save_projection(athlete_id, PROJECTION, encode(state), state.version, checkpoint):
             metrics.projected(_now(store), recorded, attempt)
+            metrics.events_quarantined(q.type for q in state.quarantined[quarantined_before:])
             return ProjectionOutcome(athlete_id, folded, state.version, recs, attempt)
     raise RuntimeError(f"projection of {athlete_id} lost {MAX_CAS_ATTEMPTS} compare-and-set races in a row")
 

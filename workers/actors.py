@@ -22,10 +22,11 @@ import uuid
 import dramatiq
 import structlog
 
-import workers.broker as _broker_module  # sets the broker before the actors below are declared
+import workers.broker  # noqa: F401 - sets the broker before the actors below are declared
 from engine import outbox, pipeline
 from events import recommendation_stream
 from workers import context, keys
+from workers.connections import is_redis, redis_client
 from workers.context import runtime
 from workers.pending import LocalPending, PendingSet, RedisPending
 from workers.settings import SETTINGS
@@ -35,9 +36,9 @@ from workers.wakeup import NOTIFY, PROJECT, Waker
 log = structlog.get_logger("strideline.workers")
 
 broker = dramatiq.get_broker()
-if _broker_module.is_redis(broker) and SETTINGS.redis_url:
-    _client = _broker_module.redis_client(SETTINGS.redis_url)
-    pending: PendingSet = RedisPending(_client, SETTINGS.pending_ttl_ms)
+if is_redis(broker) and SETTINGS.redis_url:
+    _client = redis_client(SETTINGS.redis_url)
+    pending: PendingSet = RedisPending(_client)
     leases: Leases = RedisLeases(_client)
 else:
     pending = LocalPending()
@@ -94,6 +95,9 @@ def notify(channel: str, athlete_id: str) -> None:
     if notifier is None:  # a channel configured elsewhere, not in this process
         log.warning("notify_channel_not_configured", channel=channel)
         return
+    # this delivery is alive: renew its mark, so the sweeper does not start a second one (a mark
+    # not renewed for STRIDELINE_NOTIFY_PENDING_TTL_MS no longer holds a re-send back)
+    pending.touch(keys.pending_notify(channel, athlete_id), SETTINGS.notify_pending_ttl_ms)
     done = outbox.deliver_pending(rt.store, athlete_id, notifier, lambda kind: rt.routing.wants(channel, kind))
     _settle(channel, athlete_id, done.checkpoint)
 

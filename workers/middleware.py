@@ -9,6 +9,8 @@
   dramatiq's own dead-letter queue (``dramatiq:<queue>.XQ``), and handed to the actor named by the
   actor option ``on_dead_letter`` (the notifier's: pass over the recommendation and carry on).
 * ``SweeperKeeper`` - re-arms the sweeper's chain of delayed messages when it is gone.
+* ``QueueMaintenance`` (workers/maintenance.py) - dead workers' messages back in their queues within
+  a bound, and a heartbeat while busy.
 * ``ProcessSetup`` - structlog and the runtime, at the start of each dramatiq worker process.
 
 dramatiq runs ``after_*`` hooks in reverse order of the middleware list; ``standard`` places each
@@ -30,8 +32,12 @@ import structlog
 from dramatiq.middleware import AgeLimit, Retries
 
 from engine import metrics as engine_metrics
-from workers import metrics
+from workers import keys, metrics
+from workers.connections import redis_client
+from workers.context import runtime
+from workers.maintenance import QueueMaintenance
 from workers.settings import Settings
+from workers.sweeper import RedisLeases
 
 log = structlog.get_logger("strideline.workers")
 
@@ -152,18 +158,20 @@ class SweeperKeeper(dramatiq.Middleware):
 
     def after_worker_boot(self, broker, worker):
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="strideline-sweeper-keeper", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(broker,), name="strideline-sweeper-keeper",
+                                        daemon=True)
         self._thread.start()
 
     def before_worker_shutdown(self, broker, worker):
         self._stop.set()
 
-    def _run(self) -> None:
-        from workers.actors import start_sweeper  # declared by the time a worker boots
-
+    def _run(self, broker: dramatiq.Broker) -> None:
+        leases = RedisLeases(redis_client(self.settings.redis_url))  # type: ignore[arg-type]
         while not self._stop.is_set():
-            try:
-                if start_sweeper():
+            try:  # the sweep actor is declared by the time a worker boots: found by name
+                token = leases.start_chain(self.settings.sweeper_lease_ms)
+                if token is not None:
+                    broker.get_actor("sweep").send(token, 0)
                     log.info("sweeper_chain_started")
             except Exception as exc:  # Redis down: try again next interval
                 log.warning("sweeper_chain_not_started", error=type(exc).__name__)
@@ -177,7 +185,6 @@ class ProcessSetup(dramatiq.Middleware):
 
     def after_process_boot(self, broker):
         from engine.logs import configure_logging
-        from workers.context import runtime
 
         configure_logging(os.environ.get("STRIDELINE_LOG_LEVEL", "INFO"))
         try:
@@ -202,13 +209,11 @@ def standard(settings: Settings, *, redis_mode: bool) -> list[tuple[dramatiq.Mid
         items.append((dramatiq_metrics, {}))
     if redis_mode:
         items.append((SweeperKeeper(settings), {}))
+        items.append((QueueMaintenance(settings), {}))
     return items
 
 
 def _redis_recorder(settings: Settings) -> Callable[[dict], None]:
-    from workers import keys
-    from workers.broker import redis_client
-
     client = redis_client(settings.redis_url)
 
     def record(entry: dict) -> None:

@@ -1,6 +1,10 @@
 """Worker settings, read once from the environment (every name starts with ``STRIDELINE_``).
 
-Times are milliseconds, as dramatiq's own options are.
+Times are milliseconds, as dramatiq's own options are. The defaults are the production settings and
+they bound recovery (docs/workers.md, "Recovery bounds"): every number below that a bound depends on
+says which bound.
+
+The bottom of the package: imports nothing from ``workers``.
 """
 
 from __future__ import annotations
@@ -15,31 +19,48 @@ def _int(name: str, default: int) -> int:
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be an integer, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, not {value}")
+    return value
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None = None
     """STRIDELINE_REDIS_URL: the broker and coordination Redis; unset: the in-process StubBroker."""
-    sweep_interval_ms: int = 30_000
-    """STRIDELINE_SWEEP_INTERVAL_MS: delay between two sweeps (the chain's delayed messages)."""
+    sweep_interval_ms: int = 15_000
+    """STRIDELINE_SWEEP_INTERVAL_MS: delay between two sweeps. A wake-up lost with nothing marked
+    (Redis flushed, a crash before sending) is re-sent within one interval."""
     tick_interval_ms: int = 300_000
     """STRIDELINE_TICK_INTERVAL_MS: at most one tick round (day boundaries) per interval."""
-    pending_ttl_ms: int = 300_000
-    """STRIDELINE_PENDING_TTL_MS: how long a projector wake-up mark lives (a lost message's mark expires)."""
-    notify_pending_ttl_ms: int = 1_800_000
-    """STRIDELINE_NOTIFY_PENDING_TTL_MS: a delivery mark; longer than the whole retry schedule."""
-    notify_max_retries: int = 10
+    pending_ttl_ms: int = 30_000
+    """STRIDELINE_PENDING_TTL_MS: how long a projector wake-up mark holds back other wake-ups of the
+    same athlete. An older mark is ignored (its message is presumed lost) and the sweeper re-sends:
+    a mark orphaned by any failure delays projection by at most this plus one sweep interval."""
+    notify_pending_ttl_ms: int = 45_000
+    """STRIDELINE_NOTIFY_PENDING_TTL_MS: the same for a delivery mark, which every delivery attempt
+    refreshes; longer than the notify actor's longest backoff plus an attempt."""
+    notify_max_retries: int = 40
     notify_min_backoff_ms: int = 1_000
-    notify_max_backoff_ms: int = 300_000
+    notify_max_backoff_ms: int = 30_000
     """STRIDELINE_NOTIFY_{MAX_RETRIES,MIN_BACKOFF_MS,MAX_BACKOFF_MS}: dramatiq Retries options of the
-    notify actor (exponential backoff with jitter; then a dead letter)."""
-    heartbeat_timeout_ms: int = 60_000
+    notify actor (exponential backoff with jitter; then a dead letter). A receiver that comes back is
+    retried within the maximum backoff; one that stays down is given up on after about 18 minutes."""
+    heartbeat_timeout_ms: int = 15_000
+    """STRIDELINE_REDIS_HEARTBEAT_TIMEOUT_MS: a worker process silent for this long is dead and its
+    unacknowledged messages go back to their queues. Live processes beat every maintenance interval
+    even while busy (workers/maintenance.py), so this only has to exceed that interval plus a pause."""
+    maintenance_interval_ms: int = 5_000
+    """STRIDELINE_REDIS_MAINTENANCE_INTERVAL_MS: every worker process runs dramatiq's queue maintenance
+    on every queue this often (and beats its heartbeat): dead workers' messages return within
+    heartbeat timeout + this interval."""
     maintenance_chance: int = 1_000
-    """STRIDELINE_REDIS_{HEARTBEAT_TIMEOUT_MS,MAINTENANCE_CHANCE}: RedisBroker options; a killed
-    worker's unacked messages return to their queue once it misses heartbeats for this long."""
+    """STRIDELINE_REDIS_MAINTENANCE_CHANCE: dramatiq's random maintenance on top (per million commands)."""
+    wake_timeout_ms: int = 500
+    """STRIDELINE_WAKE_TIMEOUT_MS: socket timeout of a wake-up; ingest sends wake-ups from a
+    background thread, so an unreachable Redis never holds an append."""
     dead_letters_maxlen: int = 100_000
     """STRIDELINE_DEAD_LETTERS_MAXLEN: approximate bound of the ``strideline:dead_letters`` stream."""
     metrics_port: int = 0
@@ -54,19 +75,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def from_env() -> Settings:
+    defaults = Settings()
     return Settings(
         redis_url=os.environ.get("STRIDELINE_REDIS_URL") or None,
-        sweep_interval_ms=_int("STRIDELINE_SWEEP_INTERVAL_MS", 30_000),
-        tick_interval_ms=_int("STRIDELINE_TICK_INTERVAL_MS", 300_000),
-        pending_ttl_ms=_int("STRIDELINE_PENDING_TTL_MS", 300_000),
-        notify_pending_ttl_ms=_int("STRIDELINE_NOTIFY_PENDING_TTL_MS", 1_800_000),
-        notify_max_retries=_int("STRIDELINE_NOTIFY_MAX_RETRIES", 10),
-        notify_min_backoff_ms=_int("STRIDELINE_NOTIFY_MIN_BACKOFF_MS", 1_000),
-        notify_max_backoff_ms=_int("STRIDELINE_NOTIFY_MAX_BACKOFF_MS", 300_000),
-        heartbeat_timeout_ms=_int("STRIDELINE_REDIS_HEARTBEAT_TIMEOUT_MS", 60_000),
-        maintenance_chance=_int("STRIDELINE_REDIS_MAINTENANCE_CHANCE", 1_000),
-        dead_letters_maxlen=_int("STRIDELINE_DEAD_LETTERS_MAXLEN", 100_000),
-        metrics_port=_int("STRIDELINE_METRICS_PORT", 0),
+        sweep_interval_ms=_int("STRIDELINE_SWEEP_INTERVAL_MS", defaults.sweep_interval_ms),
+        tick_interval_ms=_int("STRIDELINE_TICK_INTERVAL_MS", defaults.tick_interval_ms),
+        pending_ttl_ms=_int("STRIDELINE_PENDING_TTL_MS", defaults.pending_ttl_ms),
+        notify_pending_ttl_ms=_int("STRIDELINE_NOTIFY_PENDING_TTL_MS", defaults.notify_pending_ttl_ms),
+        notify_max_retries=_int("STRIDELINE_NOTIFY_MAX_RETRIES", defaults.notify_max_retries),
+        notify_min_backoff_ms=_int("STRIDELINE_NOTIFY_MIN_BACKOFF_MS", defaults.notify_min_backoff_ms),
+        notify_max_backoff_ms=_int("STRIDELINE_NOTIFY_MAX_BACKOFF_MS", defaults.notify_max_backoff_ms),
+        heartbeat_timeout_ms=_int("STRIDELINE_REDIS_HEARTBEAT_TIMEOUT_MS", defaults.heartbeat_timeout_ms),
+        maintenance_interval_ms=_int("STRIDELINE_REDIS_MAINTENANCE_INTERVAL_MS", defaults.maintenance_interval_ms),
+        maintenance_chance=_int("STRIDELINE_REDIS_MAINTENANCE_CHANCE", defaults.maintenance_chance),
+        wake_timeout_ms=_int("STRIDELINE_WAKE_TIMEOUT_MS", defaults.wake_timeout_ms),
+        dead_letters_maxlen=_int("STRIDELINE_DEAD_LETTERS_MAXLEN", defaults.dead_letters_maxlen),
+        metrics_port=_int("STRIDELINE_METRICS_PORT", defaults.metrics_port),
     )
 
 

@@ -6,6 +6,11 @@ Each sweep link checks that it belongs to the live chain, enqueues the next link
 1. athletes whose projection checkpoint is behind their stream head get a projector wake-up
    (a wake-up lost to a Redis outage or a killed worker);
 2. channels whose outbox checkpoint is behind the recommendation stream get a notifier wake-up;
+
+   both judged from the store alone: a wake-up mark holds a re-send back only while it is younger
+   than its bound (``STRIDELINE_PENDING_TTL_MS``, ``STRIDELINE_NOTIFY_PENDING_TTL_MS``; a delivery
+   attempt renews its mark), so whatever orphaned a mark, work behind is re-sent within that bound
+   plus one sweep interval;
 3. at most once per ``STRIDELINE_TICK_INTERVAL_MS`` (a ``SET NX PX`` key), every athlete is ticked:
    day boundaries up to ``runtime.horizon()`` (rules about time passing with no logs).
 

@@ -1,29 +1,33 @@
 """Wake-ups: the only messages Strideline sends. They carry ids, never data.
 
-``Waker`` marks the athlete pending and, if nothing was pending, enqueues a message by actor name
-on the broker it was given, so an ingest process (HTTP API, CLI) needs only a broker and Redis, not
-the actor definitions:
+``Waker`` marks the athlete pending and, if no younger mark holds it back, enqueues a message by
+actor name on the broker it was given, so an ingest process (HTTP API, CLI) needs only a broker and
+Redis, not the actor definitions. On Redis the mark and the message are written by one Lua script
+(workers/pending.py): a process dying, or a call timing out, can never leave one without the other.
 
-    from workers.wakeup import make_waker
-    runtime.ingestor.wake = make_waker()        # Redis from STRIDELINE_REDIS_URL
+``BackgroundWaker`` is ingest's hook: it queues the athlete id and returns at once; one thread
+sends. While Redis is unreachable that thread backs off (0.25 s doubling to 5 s) and keeps the ids
+(up to a bound); appends never wait on Redis. Whatever is not sent (the bound exceeded, the process
+killed) the sweeper finds by comparing stream heads with checkpoints.
 
-A failure to wake (Redis down) is logged and swallowed: the append has committed, and the sweeper
-compares stream heads with checkpoints once Redis is back. After a failure the waker stops trying
-for ``pause_s`` so an outage costs ingest one failed connection per pause, not one per append.
+    from workers.wakeup import make_ingest_waker
+    runtime.ingestor.wake = make_ingest_waker()        # Redis from STRIDELINE_REDIS_URL
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import NamedTuple
 
 import dramatiq
 import structlog
 
 from workers import keys
+from workers.connections import bare_broker, is_redis, redis_client
 from workers.metrics import WAKE_UPS_LOST
-from workers.pending import PendingSet
+from workers.pending import PendingSet, RedisPending
 from workers.settings import SETTINGS
 
 log = structlog.get_logger("strideline.workers")
@@ -39,7 +43,7 @@ NOTIFY = ActorRef(keys.NOTIFY_QUEUE, "notify")
 
 
 class Waker:
-    """Coalesced wake-ups for the projector and the notifiers; ``waker(athlete_id)`` is ingest's hook."""
+    """Coalesced wake-ups for the projector and the notifiers; ``waker(athlete_id)`` wakes the projector."""
 
     def __init__(self, broker: dramatiq.Broker, pending: PendingSet, *,
                  pending_ttl_ms: int = SETTINGS.pending_ttl_ms,
@@ -55,40 +59,46 @@ class Waker:
         self.lost = 0
         """Wake-ups that could not be sent (each one is healed later by the sweeper)."""
 
+    @property
+    def atomic(self) -> bool:
+        return is_redis(self.broker) and isinstance(self.pending, RedisPending)
+
     def __call__(self, athlete_id: str) -> bool:
         return self.project(athlete_id)
 
+    @property
+    def paused(self) -> bool:
+        return bool(self._paused_until) and time.monotonic() < self._paused_until
+
     def project(self, athlete_id: str) -> bool:
-        """Wake the projector for ``athlete_id`` unless a wake-up is already waiting."""
+        """Wake the projector for ``athlete_id`` unless a recent wake-up is already waiting."""
         return self._wake(keys.pending_project(athlete_id), self.pending_ttl_ms, PROJECT, (athlete_id,))
 
     def notify(self, channel: str, athlete_id: str) -> bool:
-        """Wake the ``channel`` notifier for ``athlete_id`` unless a delivery is pending."""
+        """Wake the ``channel`` notifier for ``athlete_id`` unless a delivery is under way."""
         return self._wake(keys.pending_notify(channel, athlete_id), self.notify_pending_ttl_ms, NOTIFY,
                           (channel, athlete_id))
 
     def _wake(self, key: str, ttl_ms: int, ref: ActorRef, args: tuple) -> bool:
-        if self._paused_until and time.monotonic() < self._paused_until:
+        if self.paused:
             self._lost(ref)
             return False
+        message = dramatiq.Message(queue_name=ref.queue, actor_name=ref.actor, args=args, kwargs={}, options={})
         try:
-            if not self.pending.mark(key, ttl_ms):
-                return False
+            if self.atomic:
+                message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+                sent = self.pending.mark_and_enqueue(  # type: ignore[attr-defined]
+                    key, ttl_ms, self.broker.namespace, ref.queue,  # type: ignore[attr-defined]
+                    message.options["redis_message_id"], message.encode())
+            else:  # in process: nothing can die between the two steps without the whole process
+                sent = self.pending.mark(key, ttl_ms)
+                if sent:
+                    self.broker.enqueue(message)
         except Exception as exc:  # Redis is down: the append stands, the sweeper will heal it
             self._failed(ref, args, exc)
             return False
-        try:
-            self.broker.enqueue(dramatiq.Message(queue_name=ref.queue, actor_name=ref.actor, args=args,
-                                                 kwargs={}, options={}))
-        except Exception as exc:
-            try:
-                self.pending.clear(key)
-            except Exception:  # the mark expires on its own
-                pass
-            self._failed(ref, args, exc)
-            return False
         self._paused_until = 0.0
-        return True
+        return sent
 
     def _failed(self, ref: ActorRef, args: tuple, exc: BaseException) -> None:
         with self._lock:
@@ -103,13 +113,87 @@ class Waker:
         WAKE_UPS_LOST.labels(ref.actor).inc()
 
 
-def make_waker(redis_url: str | None = None) -> Waker:
-    """A waker for an ingest process: its own Redis broker (no middleware, no actors needed)."""
-    from workers.broker import make_broker, redis_client
-    from workers.pending import RedisPending
+class BackgroundWaker:
+    """Ingest's hook: queue the id, return at once; a daemon thread sends through a ``Waker``."""
 
+    MAX_WAITING = 100_000
+    """Ids kept while Redis is unreachable; beyond this they are dropped (counted) for the sweeper."""
+
+    def __init__(self, waker: Waker, *, min_backoff_s: float = 0.25, max_backoff_s: float = 5.0) -> None:
+        self.waker = waker
+        self.min_backoff_s, self.max_backoff_s = min_backoff_s, max_backoff_s
+        self._waiting: dict[str, None] = {}  # insertion-ordered set
+        self._cond = threading.Condition()
+        self._busy = False
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="strideline-waker", daemon=True)
+        self._thread.start()
+
+    @property
+    def lost(self) -> int:
+        return self.waker.lost + self.dropped
+
+    def __call__(self, athlete_id: str) -> None:
+        with self._cond:
+            if athlete_id not in self._waiting and len(self._waiting) >= self.MAX_WAITING:
+                self.dropped += 1
+                WAKE_UPS_LOST.labels(PROJECT.actor).inc()
+                return
+            self._waiting[athlete_id] = None
+            self._cond.notify()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued id was sent or given up on (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._waiting or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+        return True
+
+    def _run(self) -> None:
+        backoff = self.min_backoff_s
+        while True:
+            with self._cond:
+                while not self._waiting:
+                    self._cond.wait()
+                batch = list(self._waiting)
+                self._waiting.clear()
+                self._busy = True
+            unsent = self._send(batch)
+            with self._cond:
+                self._busy = False
+                for athlete_id in unsent:  # keep them, unless newer ids filled the room meanwhile
+                    if len(self._waiting) < self.MAX_WAITING:
+                        self._waiting.setdefault(athlete_id, None)
+                    else:
+                        self.dropped += 1
+                self._cond.notify_all()
+            if unsent:
+                time.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+            else:
+                backoff = self.min_backoff_s
+
+    def _send(self, batch: list[str]) -> list[str]:
+        for index, athlete_id in enumerate(batch):
+            self.waker.project(athlete_id)
+            if self.waker.paused:  # Redis failed: keep this one and the rest for the next try
+                return batch[index:]
+        return []
+
+
+def make_waker(redis_url: str | None = None, *, timeout_ms: int = SETTINGS.wake_timeout_ms) -> Waker:
+    """A synchronous waker on its own Redis connection (short timeouts, no actors needed)."""
     url = redis_url or SETTINGS.redis_url
     if not url:
         raise RuntimeError("make_waker needs STRIDELINE_REDIS_URL (the in-process mode uses "
                            "workers.inprocess.InProcessPipeline)")
-    return Waker(make_broker(redis_url=url, middleware=False), RedisPending(redis_client(url)))
+    return Waker(bare_broker(redis_url=url), RedisPending(redis_client(url, timeout_ms / 1000)))
+
+
+def make_ingest_waker(redis_url: str | None = None) -> BackgroundWaker:
+    """Ingest's hook for an API or CLI process: appends never wait on Redis."""
+    return BackgroundWaker(make_waker(redis_url))

@@ -86,10 +86,13 @@ def health() -> Health:
     return Health()
 
 
-@get("/ready", tags=["health"], summary="Readiness: the store (and Redis, when configured) answer",
-     responses={503: routes.ResponseSpec(Readiness, description="a dependency is unavailable",
+@get("/ready", tags=["health"], summary="Readiness: the store answers (Redis, when configured, is listed)",
+     responses={503: routes.ResponseSpec(Readiness, description="the store is unavailable",
                                          generate_examples=False)})
 async def ready(state: State) -> Response[Readiness]:
+    """Ready when the store answers. Redis only carries wake-ups (appends commit without it and the
+    sweeper heals what was not sent), so an unreachable Redis is listed as ``degraded: <kind>``
+    without failing readiness: a load balancer must not turn a Redis outage into an ingest outage."""
     checks: dict[str, str] = {}
     rt: Runtime = state.runtime
     try:
@@ -103,11 +106,11 @@ async def ready(state: State) -> Response[Readiness]:
             await anyio.to_thread.run_sync(_ping_redis, redis_url)
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {type(exc).__name__}"
+            checks["redis"] = f"degraded: {type(exc).__name__}"
     pipeline = state.pipeline
     if pipeline is not None:
         checks["workers"] = "in-process"
-    ok = all(v in {"ok", "in-process"} for v in checks.values())
+    ok = checks["store"] == "ok"
     return Response(Readiness(status="ready" if ok else "unavailable", checks=checks),
                     status_code=200 if ok else 503)
 
@@ -115,7 +118,7 @@ async def ready(state: State) -> Response[Readiness]:
 def _ping_redis(url: str) -> None:
     import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
     try:
         client.ping()
     finally:

@@ -126,8 +126,15 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[ErrorBody]:
                                           "$", "request"))
 
 
+def handle_too_deep(request: Request, exc: RecursionError) -> Response[ErrorBody]:
+    """A body nested deeper than any decoder can follow (Litestar's own decoding of small bodies
+    included): the client's fault, so 400, not 500."""
+    return _respond(request, ApiError.one(400, "the body is nested too deeply", "$", "body"))
+
+
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
+    RecursionError: handle_too_deep,
     ValidationException: handle_validation,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

@@ -1,8 +1,11 @@
 """`strideline serve`: the HTTP API (Litestar on uvicorn).
 
-Embedded default: the in-process pipeline (StubBroker, worker threads) runs inside the server.
-With ``STRIDELINE_REDIS_URL`` set, ingest wakes the Redis workers (`strideline worker`) and no
-worker runs in the server. Keys: `strideline keys create` (file: ``STRIDELINE_KEYS_PATH``).
+Embedded default: the in-process pipeline (StubBroker, worker threads, the sweeper and its
+day-boundary ticks) runs inside the server, delivering to the notifiers configured as for
+`strideline worker` (``STRIDELINE_WEBHOOK_URL`` etc., workers/notify_config.py); a configuration
+that cannot run stops the server at start with the setting named. With ``STRIDELINE_REDIS_URL``
+set, ingest wakes the Redis workers (`strideline worker`) from a background thread and no worker
+runs in the server. Keys: `strideline keys create` (file: ``STRIDELINE_KEYS_PATH``).
 """
 
 from __future__ import annotations
@@ -18,18 +21,26 @@ def build_app(*, store: str | None = None, keys: str | None = None, worker_threa
               redis_url: str | None = None):
     """The server's composition root: runtime, keys, and the workers' mode.
 
-    Without Redis the in-process pipeline runs in the app's lifespan. With Redis, ingest's wake-up
-    goes to the Redis broker (``workers.wakeup.make_waker``) for `strideline worker` processes.
+    Without Redis the in-process pipeline runs in the app's lifespan, with the configured notifiers.
+    With Redis, ingest's wake-up goes to the Redis broker (``workers.wakeup.make_ingest_waker``) for
+    `strideline worker` processes. Raises ``NotifyConfigError`` for a notifier setting that cannot run.
     """
+    import dataclasses
+
     from engine.api import create_app
     from engine.keys import KeyStore
     from engine.runtime import build_runtime
 
-    runtime = build_runtime(store_url=store)
     if redis_url:
-        from workers.wakeup import make_waker
+        runtime = build_runtime(store_url=store)
+        from workers.wakeup import make_ingest_waker
 
-        runtime.ingestor.wake = make_waker(redis_url)
+        runtime.ingestor.wake = make_ingest_waker(redis_url)
+    else:
+        from workers import notify_config
+
+        notifiers, routing = notify_config.load()
+        runtime = dataclasses.replace(build_runtime(store_url=store, notifiers=notifiers), routing=routing)
     _warn_about_a_key_file(keys)
     return create_app(runtime, start_workers=redis_url is None, keys=KeyStore(runtime.store),
                       redis_url=redis_url, worker_threads=worker_threads)
@@ -65,7 +76,11 @@ def serve(
 
     configure_logging(log_level)
     redis_url = os.environ.get("STRIDELINE_REDIS_URL") or None
-    app = build_app(store=store, keys=keys, worker_threads=worker_threads, redis_url=redis_url)
+    try:
+        app = build_app(store=store, keys=keys, worker_threads=worker_threads, redis_url=redis_url)
+    except ValueError as exc:  # NotifyConfigError among them: the message names the setting
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"strideline API on http://{host}:{port} (workers: "
                f"{'Redis' if redis_url else 'in-process'}); OpenAPI at /schema/openapi.json", err=True)
     # uvicorn's access log would print raw paths and query strings: the app logs its own, safely.

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from engine.api import create_app
 from engine.clock import ManualClock
 from engine.keys import KeyStore
+from engine.ingest import MAX_BEFORE_ENROLMENT
 from engine.runtime import build_runtime
 from engine.store import SQLiteEventStore
 from events.envelope import is_recommendation_stream
@@ -303,7 +304,8 @@ class Plan:
 
 @st.composite
 def request_plan(draw) -> Plan:
-    when = st.datetimes(dt.datetime(2025, 1, 1), dt.datetime(2026, 3, 2, 8), timezones=st.just(dt.timezone.utc))
+    when = st.datetimes((T0 - MAX_BEFORE_ENROLMENT).replace(tzinfo=None), dt.datetime(2026, 3, 2, 8),  # ingest's window
+                        timezones=st.just(dt.timezone.utc))
     events = [{"occurred_at": draw(when).isoformat(), "event_id": str(uuid.uuid4()), "data": draw(other_event())}
               for _ in range(draw(st.integers(1, 6)))]
     broken_index = draw(st.integers(0, len(events) - 1))

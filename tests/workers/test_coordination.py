@@ -38,16 +38,38 @@ def test_many_wake_ups_for_one_athlete_send_one_message(client, redis_db):
 def test_a_cleared_mark_lets_the_next_wake_up_through(client):
     """The projector clears the mark before reading, so a later append sends a fresh wake-up."""
     pending = RedisPending(client)
-    assert pending.mark("project:ath-1") and not pending.mark("project:ath-1")
+    assert pending.mark("project:ath-1", 30_000) and not pending.mark("project:ath-1", 30_000)
     pending.clear("project:ath-1")
-    assert pending.mark("project:ath-1")
+    assert pending.mark("project:ath-1", 30_000)
 
 
-def test_a_mark_whose_message_was_lost_expires(client):
-    """Marks have a TTL: a wake-up lost with its mark set delays work by at most the TTL."""
+def test_a_mark_older_than_its_bound_holds_nothing_back(client):
+    """A mark records when it was set: once older than the bound, the next wake-up goes through
+    (a wake-up lost with its mark set delays work by at most the bound)."""
     pending = RedisPending(client)
-    assert pending.mark("project:ath-1", ttl_ms=100)
-    wait_until(lambda: pending.mark("project:ath-1", ttl_ms=100), 5, "the mark to expire")
+    assert pending.mark("project:ath-1", 100)
+    wait_until(lambda: pending.mark("project:ath-1", 100), 5, "the mark to age past its bound")
+
+
+def test_an_orphaned_mark_is_overridden_by_a_wake_up_past_the_bound(client, redis_db):
+    """Given a mark with no message (what a crash between two steps used to leave), a wake-up
+    within the bound is held back and one after it is sent: the mark and the message arrive together."""
+    waker = Waker(make_broker(redis_url=redis_db, middleware=False), RedisPending(client), pending_ttl_ms=300)
+    RedisPending(client).mark(keys.pending_project("ath-1"), 300)
+    assert not waker("ath-1") and queued(client, keys.PROJECTOR_QUEUE) == 0
+    wait_until(lambda: waker("ath-1"), 5, "a wake-up past the bound")
+    assert queued(client, keys.PROJECTOR_QUEUE) == 1
+    assert client.exists(keys.PENDING + keys.pending_project("ath-1"))
+
+
+def test_a_renewed_mark_keeps_holding_back(client):
+    """A delivery attempt renews its mark, so the sweeper does not start a second delivery."""
+    pending = RedisPending(client)
+    assert pending.mark("notify:webhook:ath-1", 400)
+    for _ in range(4):
+        wait_until(lambda: client.pttl(keys.PENDING + "notify:webhook:ath-1") < 700, 5, "the mark to age")
+        pending.touch("notify:webhook:ath-1", 400)
+        assert not pending.mark("notify:webhook:ath-1", 400)
 
 
 def test_only_one_sweeper_chain_lives(client):
