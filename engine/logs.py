@@ -11,12 +11,18 @@ strings with key/values.
   ``extra=`` fields. It runs last before rendering, after every other processor.
 * ``STRIDELINE_LOG_FORMAT=json|console`` overrides the terminal check (e.g. ``console`` under a
   process manager that is not a TTY); ``configure_logging(json=...)`` overrides both.
+* One format: the stdlib's lines get constant event names too (:func:`constant_event_names`:
+  ``dramatiq_retry_scheduled`` with ``message_id`` and ``delay_ms``, not "Retrying message 'ab12'
+  in 1000 milliseconds."), uvicorn's ``color_message`` (ANSI escapes) is dropped, and an attempt
+  whose exception says ``retry_expected`` (a webhook 503 retried with backoff) is logged at WARNING
+  with the error, without a traceback (:class:`StdlibRecords`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from typing import Any
 
@@ -62,6 +68,72 @@ def redact_free_text(logger: Any, method_name: str, event_dict: dict) -> dict:
     return event_dict
 
 
+_KNOWN_TEMPLATES: dict[str, tuple[str, tuple[str | None, ...]]] = {
+    # dramatiq's own lines -> (event, what each argument is; None: a Message, read for its ids)
+    "Retrying message %r in %d milliseconds.": ("dramatiq_retry_scheduled", ("message_id", "delay_ms")),
+    "Retries exceeded for message %r.": ("dramatiq_retries_exceeded", ("message_id",)),
+    "Failed to process message %s with unhandled exception.": ("dramatiq_message_failed", (None,)),
+    "Failed to process message %s with expected exception %s.": ("dramatiq_message_refused",
+                                                                 (None, "exception")),
+    "Message %s was skipped.": ("dramatiq_message_skipped", (None,)),
+    "Received message %s with id %r.": ("dramatiq_message_received", (None, "message_id")),
+    "Dramatiq %r is booting up.": ("dramatiq_booting", ("version",)),
+    "Worker process is ready for action.": ("dramatiq_worker_process_ready", ()),
+    # uvicorn's
+    "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)": ("uvicorn_listening", ("scheme", "host", "port")),
+    "Started server process [%d]": ("uvicorn_started", ("pid",)),
+}
+_PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
+_NOT_A_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def constant_event_names(logger: Any, method_name: str, event_dict: dict) -> dict:
+    """structlog processor for stdlib records: the event is a constant snake_case name derived from
+    the format string, never the formatted text (which embeds message and athlete ids); the
+    arguments become keys. uvicorn's ``color_message`` is dropped."""
+    event_dict.pop("color_message", None)
+    raw_args = event_dict.pop(_ARGS, None)  # stashed by StdlibRecords: the formatter empties record.args
+    record = event_dict.get("_record")
+    if record is None or event_dict.get("_from_structlog") or not isinstance(record.msg, str):
+        return event_dict
+    args = raw_args if isinstance(raw_args, tuple) else ((raw_args,) if raw_args else ())
+    known = _KNOWN_TEMPLATES.get(record.msg)
+    if known is None:
+        prefix = record.name.split(".", 1)[0]
+        slug = _NOT_A_NAME.sub("_", _PLACEHOLDER.sub(" ", record.msg).lower()).strip("_")[:60].rstrip("_")
+        event_dict["event"] = f"{prefix}_{slug}" if slug else prefix
+        if args:
+            event_dict["args"] = [a if isinstance(a, (int, float)) else str(a) for a in args]
+        return event_dict
+    event_dict["event"], names = known
+    for name, value in zip(names, args):
+        if name is None:  # a dramatiq Message: its ids as keys (not its repr with the arguments)
+            event_dict.setdefault("message_id", getattr(value, "message_id", None))
+            event_dict.setdefault("actor", getattr(value, "actor_name", None))
+        else:
+            event_dict[name] = value if isinstance(value, (int, float)) else str(value)
+    return event_dict
+
+
+_ARGS = "_strideline_args"
+
+
+class StdlibRecords(logging.Filter):
+    """Before formatting: keeps a record's arguments for :func:`constant_event_names`, and logs an
+    attempt that failed with an exception marked ``retry_expected`` (retried with backoff, e.g. a
+    webhook answering 503) as routine: WARNING with the error, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__[_ARGS] = record.args
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and getattr(exc, "retry_expected", False) and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+            record.__dict__["error"] = f"{type(exc).__name__}: {exc}"[:500]
+            record.__dict__["retry_expected"] = True
+        return True
+
+
 _SHARED = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -96,8 +168,9 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None, stream=N
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream)
+    handler.addFilter(StdlibRecords())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED + [structlog.stdlib.ExtraAdder(), redact_free_text],
+        foreign_pre_chain=_SHARED + [structlog.stdlib.ExtraAdder(), constant_event_names, redact_free_text],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info, renderer]))
     root = logging.getLogger()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 import time
 import weakref
@@ -564,8 +565,40 @@ def worker_address() -> tuple[str, int]:
     return host, int(port)
 
 
+class WorkerProcessCollector:
+    """``process_*`` metrics (CPU, memory, open files, start time) of every live worker process,
+    labelled by ``pid``. MultiProcessCollector merges counters only; without this the workers'
+    exposition said nothing about the processes themselves. The pids are those writing files in
+    the multiprocess directory (``<kind>_<pid>.db``); processes that have exited are left out."""
+
+    _FILE = re.compile(r"_(\d+)\.db$")
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def pids(self) -> list[int]:
+        found = {int(m.group(1)) for name in os.listdir(self.directory) if (m := self._FILE.search(name))}
+        return sorted(pid for pid in found if os.path.exists(f"/proc/{pid}/stat"))
+
+    def collect(self) -> list[Metric]:
+        from prometheus_client import ProcessCollector
+        from prometheus_client.core import CounterMetricFamily
+
+        merged: dict[str, Metric] = {}
+        for pid in self.pids():
+            for family in ProcessCollector(pid=lambda pid=pid: pid, registry=None).collect():
+                if family.name not in merged:
+                    kind = CounterMetricFamily if family.type == "counter" else GaugeMetricFamily
+                    merged[family.name] = kind(family.name, family.documentation + " (per worker process)",
+                                               labels=["pid"])
+                for sample in family.samples:
+                    merged[family.name].add_metric([str(pid)], sample.value)
+        return list(merged.values())
+
+
 def serve_multiprocess() -> int:
-    """dramatiq fork function: serve every worker process's metrics (PROMETHEUS_MULTIPROC_DIR)."""
+    """dramatiq fork function: serve every worker process's metrics (PROMETHEUS_MULTIPROC_DIR),
+    their ``process_*`` metrics included."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from prometheus_client.multiprocess import MultiProcessCollector
@@ -577,6 +610,7 @@ def serve_multiprocess() -> int:
                 return
             reg = CollectorRegistry(auto_describe=False)
             MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+            reg.register(WorkerProcessCollector(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
             body = generate_latest(reg)
             self.send_response(200)
             self.send_header("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)

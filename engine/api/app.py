@@ -24,8 +24,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Discriminator, Reference, Schema
 
-from engine import metrics as engine_metrics
-from engine.api import routes
+from engine.api import observability, routes
 from engine.api.errors import EXCEPTION_HANDLERS
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
 from engine.api.security import SECURITY_SCHEMES, LongPollGate, rate_limit, require_scope
@@ -64,8 +63,10 @@ class StridelineApp(Litestar):
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 await super().__call__(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            observability.record(scope, status, elapsed)  # RED metrics by route template
             log.info("http_request", method=scope.get("method"), path=scope.get("path_template") or "<unmatched>",
-                     status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                     status=status, duration_ms=round(elapsed * 1000, 2),
                      request_id=request_id, key_id=scope.get("api_key_id"))
 
 
@@ -125,12 +126,6 @@ def _ping_redis(url: str) -> None:
         client.close()
 
 
-@get("/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=True)
-def metrics(state: State) -> Response[bytes]:
-    body, content_type = engine_metrics.exposition(state.runtime)  # engine/metrics.py: what and why
-    return Response(body, media_type=content_type)
-
-
 # -- the application ---------------------------------------------------------------------------
 
 
@@ -170,7 +165,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
                 app.state.pipeline = None
 
     app = StridelineApp(
-        route_handlers=[health, ready, metrics, *routes.ROUTES],
+        route_handlers=[health, ready, *routes.ROUTES],  # /metrics: its own port (observability.py)
         guards=[require_scope],
         middleware=[limiter],
         stores=stores,
@@ -190,6 +185,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
         debug=False,
     )
     _tighten_openapi(app)
+    observability.zero_routes(app)
     return app
 
 

@@ -1,9 +1,10 @@
 """`strideline db`: schema upgrades and a look at the event store.
 
-    strideline db upgrade [--url URL]   apply pending PostgreSQL migrations (SQLite: create the schema)
-    strideline db info [--url URL]      backend, schema version, pending migrations, sizes
+    strideline db upgrade [--store URL]   apply pending PostgreSQL migrations (SQLite: create the schema)
+    strideline db info [--store URL]      backend, schema version, pending migrations, sizes
 
-``--url`` defaults to ``STRIDELINE_STORE_URL``, then to the SQLite file var/strideline.sqlite3.
+``--store`` (formerly ``--url``, still accepted) defaults to ``STRIDELINE_STORE_URL``, then to the
+SQLite file var/strideline.sqlite3.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 
 import typer
 
+from engine.commands.options import chosen, hidden_alias, store_option
 from engine.store.base import StoreError
 from engine.store.factory import backend_of, redact, resolve_url, sqlite_target
 
 db_app = typer.Typer(help="Event store schema: upgrade and inspect.", no_args_is_help=True)
 
-UrlOption = typer.Option(None, "--url", help="Store URL (default: $STRIDELINE_STORE_URL, then SQLite).")
+StoreOption = store_option()
+UrlAlias = hidden_alias("--url")
 
 
 def register(app: typer.Typer) -> None:
@@ -34,9 +37,9 @@ def _fail(message: str) -> None:
 
 
 @db_app.command("upgrade")
-def upgrade(url: str | None = UrlOption) -> None:
+def upgrade(store: str | None = StoreOption, url: str | None = UrlAlias) -> None:
     """Apply pending schema migrations (PostgreSQL); create the schema if missing (SQLite)."""
-    resolved = _resolve(url)
+    resolved = _resolve(chosen(store, url))
     if backend_of(resolved) == "sqlite":
         from engine.store.sqlite import SQLiteEventStore
 
@@ -62,11 +65,12 @@ def upgrade(url: str | None = UrlOption) -> None:
 
 @db_app.command("info")
 def info(
-    url: str | None = UrlOption,
+    store: str | None = StoreOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    url: str | None = UrlAlias,
 ) -> None:
     """Show the backend, schema version, pending migrations and how much the store holds."""
-    resolved = _resolve(url)
+    resolved = _resolve(chosen(store, url))
     try:
         facts = _sqlite_info(resolved) if backend_of(resolved) == "sqlite" else _postgres_info(resolved)
     except (StoreError, sqlite3.Error) as exc:

@@ -4,8 +4,8 @@
     strideline keys list                                             id, name, scopes, state
     strideline keys revoke ID
 
-Only a SHA-256 hash of each key is stored (``--path``, default ``$STRIDELINE_KEYS_PATH`` or
-``var/keys.sqlite3``). Scopes: ``ingest`` (append events), ``read`` (events, view, recommendations),
+Only a SHA-256 hash of each key is stored, in the event store (``--store``, formerly ``--path``;
+default ``$STRIDELINE_STORE_URL``). Scopes: ``ingest`` (append events), ``read`` (events, view, recommendations),
 ``admin`` (everything, including key management over HTTP).
 """
 
@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import typer
 
+from engine.commands.options import chosen, hidden_alias, store_option
 from engine.keys import KeyStore, LastAdminKey, UnknownKey
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 
-PathOption = typer.Option(None, "--path", help="Key file (default: $STRIDELINE_KEYS_PATH or var/keys.sqlite3).")
+PathOption = store_option("The event store keys live in: a PostgreSQL URL or a SQLite path "
+                          "(default: $STRIDELINE_STORE_URL, then var/strideline.sqlite3).")
+PathAlias = hidden_alias("--path")
 
 
 def register(app: typer.Typer) -> None:
@@ -31,10 +34,11 @@ def create(
     org: str = typer.Option(None, "--org", help="The key's organisation (default: `default`, created if missing)."),
     athlete: list[str] = typer.Option(None, "--athlete", help="Bind the key to these athletes (a caseload); repeat."),
     path: str = PathOption,
+    old_path: str = PathAlias,
 ) -> None:
     """Create a key and print it once (store it now: only its hash is kept)."""
     try:
-        issued = KeyStore(path).create(name, scope, org=org, caseload=athlete or None)
+        issued = KeyStore(chosen(path, old_path)).create(name, scope, org=org, caseload=athlete or None)
     except (ValueError, LookupError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -46,9 +50,9 @@ def create(
 
 
 @keys_app.command("list")
-def list_keys(path: str = PathOption) -> None:
+def list_keys(path: str = PathOption, old_path: str = PathAlias) -> None:
     """List keys: id, name, scopes, created, revoked (never the secret)."""
-    records = KeyStore(path).list()
+    records = KeyStore(chosen(path, old_path)).list()
     if not records:
         typer.echo("no keys yet: `strideline keys create --name NAME --scope read`", err=True)
         return
@@ -60,10 +64,10 @@ def list_keys(path: str = PathOption) -> None:
 
 @keys_app.command("revoke")
 def revoke(key_id: str = typer.Argument(..., help="The key's id (from `keys list`)."),
-           path: str = PathOption) -> None:
+           path: str = PathOption, old_path: str = PathAlias) -> None:
     """Revoke a key: requests with it get 401 from then on."""
     try:
-        record = KeyStore(path).revoke(key_id)
+        record = KeyStore(chosen(path, old_path)).revoke(key_id)
     except UnknownKey:
         typer.echo(f"error: no key has id {key_id!r}", err=True)
         raise typer.Exit(1) from None

@@ -14,7 +14,7 @@ import os
 
 import typer
 
-STORE_HELP = "Store URL or SQLite path (default: $STRIDELINE_STORE_URL or var/strideline.sqlite3)."
+from engine.commands.options import store_option
 
 
 def build_app(*, store: str | None = None, keys: str | None = None, worker_threads: int = 2,
@@ -64,28 +64,50 @@ def _warn_about_a_key_file(path: str | None) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
-    store: str = typer.Option(None, help=STORE_HELP),
+    store: str = store_option(),
     keys: str = typer.Option(None, help="API key file (default: $STRIDELINE_KEYS_PATH or var/keys.sqlite3)."),
     worker_threads: int = typer.Option(2, min=1, help="In-process worker threads (embedded mode only)."),
     log_level: str = typer.Option("INFO", help="Log level."),
+    metrics_host: str = typer.Option("127.0.0.1", envvar="STRIDELINE_METRICS_HOST",
+                                     help="Interface of the /metrics server (loopback unless told otherwise)."),
+    metrics_port: int = typer.Option(9190, min=0, max=65535, envvar="STRIDELINE_API_METRICS_PORT",
+                                     help="Port of /metrics, apart from the API port (0: no metrics server)."),
 ) -> None:
-    """Serve the HTTP API (/v1, /health, /ready, OpenAPI at /schema/openapi.json)."""
+    """Serve the HTTP API (/v1, /health, /ready, OpenAPI at /schema/openapi.json); /metrics on its own port."""
+    import structlog
     import uvicorn
 
+    from engine.api.observability import MetricsServer
     from engine.logs import configure_logging
 
     configure_logging(log_level)
+    log = structlog.get_logger("strideline.api")
+    if metrics_port and metrics_port == port:
+        raise typer.BadParameter("must differ from --port: /metrics is not served on the API port",
+                                 param_hint="--metrics-port")
     redis_url = os.environ.get("STRIDELINE_REDIS_URL") or None
     try:
         app = build_app(store=store, keys=keys, worker_threads=worker_threads, redis_url=redis_url)
     except ValueError as exc:  # NotifyConfigError among them: the message names the setting
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"strideline API on http://{host}:{port} (workers: "
-               f"{'Redis' if redis_url else 'in-process'}); OpenAPI at /schema/openapi.json", err=True)
+    server = None
+    if metrics_port:
+        try:
+            server = MetricsServer(app.state.runtime, metrics_host, metrics_port).start()
+        except OSError as exc:
+            log.critical("metrics_port_unavailable", host=metrics_host, port=metrics_port, error=str(exc))
+            raise typer.Exit(2) from None
+    log.info("api_starting", url=f"http://{host}:{port}", workers="redis" if redis_url else "in-process",
+             openapi="/schema/openapi.json",
+             metrics=f"http://{metrics_host}:{metrics_port}/metrics" if server else None)
     # uvicorn's access log would print raw paths and query strings: the app logs its own, safely.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
-                log_level=log_level.lower(), proxy_headers=False)
+    try:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
+                    log_level=log_level.lower(), proxy_headers=False)
+    finally:
+        if server is not None:
+            server.close()
 
 
 def register(app: typer.Typer) -> None:

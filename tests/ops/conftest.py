@@ -35,6 +35,8 @@ class ApiCohort(msgspec.Struct):
     text: str
     content_type: str
     deltas: dict[str, float]
+    public_metrics_status: int
+    """What GET /metrics on the public API port answered."""
 
 
 class WorkerCohort(msgspec.Struct):
@@ -60,6 +62,7 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
     from litestar.testing import TestClient
 
     from engine.api import create_app
+    from engine.api.observability import MetricsServer
     from engine.clock import ManualClock
     from engine.demo import run_demo
     from engine.keys import KeyStore
@@ -75,12 +78,16 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
     store = SQLiteEventStore(result.store_path, clock=clock)
     runtime = build_runtime(store=store, clock=clock)
     app = create_app(runtime, start_workers=False, keys=KeyStore(tmp / "keys.sqlite3"))
-    with TestClient(app) as client:
-        response = client.get("/metrics")
-    assert response.status_code == 200, response.text
+    with TestClient(app) as client, MetricsServer(runtime, "127.0.0.1", 0) as server:
+        public = client.get("/metrics")
+        client.get("/health")
+        client.get("/v1/athletes/ath-0001/view")  # no key: 401
+        host, port = server.address
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+            text, content_type = response.read().decode(), response.headers["content-type"]
     store.close()
-    return ApiCohort(result.store_path, result.end, result.events, result.recommendations, response.text,
-                     response.headers["content-type"], deltas)
+    return ApiCohort(result.store_path, result.end, result.events, result.recommendations, text,
+                     content_type, deltas, public.status_code)
 
 
 def _free_port() -> int:

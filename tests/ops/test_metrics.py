@@ -26,7 +26,8 @@ from ops_support import (
 
 ALLOWED_LABELS = {
     "phase", "point", "type", "kind", "rule", "queue", "state", "actor", "outcome", "exception", "channel",
-    "le", "version", "actor_name", "queue_name",
+    "le", "version", "actor_name", "queue_name", "method", "route", "status",
+    "pid",  # process_* of each worker process (bounded by --processes)
     # prometheus-client's platform collectors
     "generation", "implementation", "major", "minor", "patchlevel",
 }
@@ -171,3 +172,68 @@ def test_drop_off_points_come_from_recommendation_topics():
     """dropoff:1-4 name their point, dropoff:silent is no_logs, other topics are not drop-offs."""
     assert [metrics.dropoff_point(t) for t in ("dropoff:1", "dropoff:4", "dropoff:silent", "phase", "dropoff:9")] \
         == ["1", "4", "no_logs", None, None]
+
+
+def test_api_requests_are_counted_by_route_template_and_status(api_cohort):
+    """Given a health check and an unauthenticated read, then the API's exposition counts each by
+    method, route template (never the raw path) and status, and times them in a histogram."""
+    text = api_cohort.text
+    assert total(text, "strideline_http_requests_total", method="GET", route="/health", status="200") == 1
+    assert total(text, "strideline_http_requests_total", method="GET",
+                 route="/v1/athletes/{athlete_id:str}/view", status="401") == 1
+    assert total(text, "strideline_http_request_duration_seconds_count", route="/health") == 1
+    assert not any("ath-0001" in value for s in samples(text) for value in s.labels.values())
+
+
+def test_every_route_has_a_500_series_at_zero_before_any_error(api_cohort):
+    """A 5xx burst must be an increase: every route's 500 series exists at 0 from start-up."""
+    text = api_cohort.text
+    zeros = [s for s in samples(text)
+             if s.name == "strideline_http_requests_total" and s.labels["status"] == "500"]
+    assert {s.labels["route"] for s in zeros} >= {"/v1/athletes/{athlete_id:str}/events", "/health"}
+    assert all(s.value == 0 for s in zeros), text
+
+
+def test_metrics_are_not_served_on_the_public_api_port(api_cohort):
+    """GET /metrics on the API port is 404 (or refused for want of a key); the metrics server on
+    its own port answers in Prometheus' text format."""
+    assert api_cohort.public_metrics_status in (401, 404)
+    assert api_cohort.content_type == "text/plain; version=0.0.4; charset=utf-8"
+
+
+def test_labelled_counters_exist_at_zero_before_their_first_increment():
+    """Dead letters per actor and channel, deliveries by channel and outcome, quarantined events by
+    type, wake-ups by kind: present at 0 in a process that has done nothing, so a first burst is an
+    increase the alerts see."""
+    code = ("from engine import metrics; import sys; "
+            "sys.stdout.write(metrics.exposition(broker=None)[0].decode())")
+    text = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    present = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in samples(text)}
+
+    def value(name: str, **labels: str) -> float | None:
+        return present.get((name, tuple(sorted(labels.items()))))
+
+    for channel in metrics.CHANNELS:
+        assert value("strideline_dead_letters_total", actor="notify", channel=channel) == 0
+        for outcome in metrics.DELIVERY_OUTCOMES:
+            assert value("strideline_deliveries_total", channel=channel, outcome=outcome) == 0
+    assert value("strideline_dead_letters_total", actor="project", channel="") == 0
+    assert value("strideline_events_quarantined_total", type="pain.reported") == 0
+    assert value("strideline_sweeper_wake_ups_total", kind="project") == 0
+
+
+def test_the_channels_the_metrics_know_are_the_workers_channels():
+    """engine.metrics.CHANNELS (pre-created series) names exactly the notifier channels."""
+    from workers.notify_config import CHANNELS
+
+    assert tuple(metrics.CHANNELS) == tuple(CHANNELS)
+
+
+def test_worker_exposition_has_process_metrics_per_worker_process(worker_cohort):
+    """The workers' exposition carries process_* metrics (memory, CPU, start time) for each live
+    worker process, labelled by pid."""
+    pids = {s.labels["pid"] for s in samples(worker_cohort.live) if s.name == "process_resident_memory_bytes"}
+    assert len(pids) == 2
+    assert all(s.value > 0 for s in samples(worker_cohort.live) if s.name == "process_resident_memory_bytes")
+
