@@ -28,6 +28,7 @@ import msgspec
 from engine import metrics
 from engine.notifiers import DeliveryRejected, Notifier, delivery_id
 from engine.store.base import EventStore
+from engine.tenancy.delivery import notifier_for
 from events import recommendation_stream
 from events.envelope import RECOMMENDATION_STREAM_SUFFIX, is_recommendation_stream
 
@@ -86,6 +87,7 @@ def deliver_pending(store: EventStore, athlete_id: str, notifier: Notifier,
     recommendation that failed. Raises ``TransientDeliveryError`` or ``PermanentDeliveryError``.
     """
     channel = notifier.channel
+    notifier = notifier_for(store, athlete_id, notifier)  # the athlete's organisation may route elsewhere
     name = outbox_name(channel)
     record = store.load_projection(athlete_id, name)
     expected = None if record is None else record.checkpoint

@@ -1,7 +1,8 @@
 """Log notifier: one structured log line per recommendation-stream entry; never free-text notes.
 
-``recommendation_issued`` carries the ids, kind, topic, rule and target; ``recommendation_withdrawn``
-carries the withdrawal id, the withdrawn recommendation's id, its kind, topic and rule, and the reason.
+``recommendation_issued`` carries the ids, kind and topic; ``recommendation_withdrawn`` carries the
+withdrawal id, the withdrawn recommendation's id, its kind and topic, and the reason. Rule ids and
+targets stay out of logs (they describe the athlete's health: docs/security.md).
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ class LogNotifier:
         if isinstance(event, RecommendationWithdrawn):
             self.log.info("recommendation_withdrawn", withdrawal_id=str(event.withdrawal_id),
                           recommendation_id=str(event.recommendation_id), athlete_id=event.athlete_id,
-                          kind=event.kind, topic=event.topic, rule_id=event.rule_id,
-                          reason=str(event.reason),
+                          kind=event.kind, topic=event.topic, reason=str(event.reason),
                           superseded_by=None if event.superseded_by is None else str(event.superseded_by),
                           decision_time=event.decision_time.isoformat())
             return
         self.log.info("recommendation_issued", recommendation_id=str(event.recommendation_id),
                       athlete_id=event.athlete_id, kind=event.kind, topic=event.topic,
-                      rule_id=event.rule_id, target=event.target,
                       supersedes=None if event.supersedes is None else str(event.supersedes),
                       decision_time=event.decision_time.isoformat())

@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Callable
 
 from engine.notifiers.base import DeliveryRejected, delivery_id
+from engine.tenancy.webhooks import redact_url
 from events.codec import encode_json
 from events.vocabulary import RecommendationEvent
 
@@ -50,15 +51,17 @@ class WebhookFailed(Exception):
         super().__init__(message)
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """The signature header's value for ``body`` sent at ``timestamp``."""
-    digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+def sign(secret: bytes | str, timestamp: str, body: bytes) -> str:
+    """The signature header's value for ``body`` sent at ``timestamp`` (secret as str or bytes)."""
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    digest = hmac.new(key, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
 
 
-def verify_signature(secret: bytes, body: bytes, timestamp: str, signature: str, *,
+def verify_signature(secret: bytes | str, body: bytes, timestamp: str, signature: str, *,
                      now: float | None = None, tolerance_s: int = DEFAULT_TOLERANCE_S) -> bool:
-    """What a receiver checks: the signature matches and the timestamp is recent."""
+    """What a receiver checks: the signature matches and the timestamp is within the tolerance of
+    now, in the past or the future. Deduplicate deliveries on the signed recommendation id."""
     try:
         age = abs((time.time() if now is None else now) - int(timestamp))
     except (TypeError, ValueError):
@@ -107,8 +110,8 @@ class WebhookNotifier:
             status = exc.code
             exc.close()
             if status >= 500 or status in RETRYABLE_STATUSES:
-                raise WebhookFailed(f"{self.url} answered {status}", status) from None
-            raise DeliveryRejected(f"{self.url} answered {status}: not retried") from None
+                raise WebhookFailed(f"{redact_url(self.url)} answered {status}", status) from None
+            raise DeliveryRejected(f"{redact_url(self.url)} answered {status}: not retried") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise WebhookFailed(f"{self.url}: {type(reason).__name__}: {reason}") from None
+            raise WebhookFailed(f"{redact_url(self.url)}: {type(reason).__name__}: {reason}") from None
