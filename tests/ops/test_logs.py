@@ -78,7 +78,8 @@ def test_stdlib_lines_go_through_structlog_and_are_redacted():
                                                             extra={"reason": NOTE, "attempt": 2})
     logging.getLogger("uvicorn.error").info("Started server process")
     first, second = _lines(out)
-    assert first["event"] == "Failed to process message project('ath-1')" and first["level"] == "error"
+    assert first["event"] == "dramatiq_failed_to_process_message" and first["level"] == "error"
+    assert first["args"] == ["project('ath-1')"]
     assert first["reason"] == REDACTED and first["attempt"] == 2
     assert second["logger"] == "uvicorn.error"
     assert NOTE not in out.getvalue()
@@ -127,3 +128,52 @@ def test_uvicorn_handlers_give_way_to_ours():
     assert logging.getLogger("uvicorn.error").handlers == []
     assert logging.getLogger("uvicorn.error").propagate
     assert logging.getLogger("uvicorn.access").getEffectiveLevel() == logging.WARNING
+
+
+def test_dramatiq_lines_get_constant_event_names_with_ids_as_keys():
+    """Given dramatiq's retry line, when it is logged, then its event is the same for every message
+    (``dramatiq_retry_scheduled``) and the message id and delay are keys, not part of the name."""
+    out = io.StringIO()
+    configure_logging(stream=out)
+    for message_id in ("7f3a", "9c1e"):
+        logging.getLogger("dramatiq.middleware.retries.Retries").info(
+            "Retrying message %r in %d milliseconds.", message_id, 1500)
+    first, second = _lines(out)
+    assert first["event"] == second["event"] == "dramatiq_retry_scheduled"
+    assert (first["message_id"], first["delay_ms"], second["message_id"]) == ("7f3a", 1500, "9c1e")
+
+
+def test_uvicorn_color_message_is_dropped():
+    """uvicorn's ANSI-coloured duplicate of its message never reaches the output."""
+    out = io.StringIO()
+    configure_logging(stream=out)
+    logging.getLogger("uvicorn.error").info("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http",
+                                            "127.0.0.1", 8000, extra={"color_message": "\x1b[1m%s\x1b[0m"})
+    (line,) = _lines(out)
+    assert "color_message" not in line and "\x1b" not in out.getvalue()
+    assert (line["event"], line["host"], line["port"]) == ("uvicorn_listening", "127.0.0.1", 8000)
+
+
+def test_an_expected_retry_is_a_warning_without_a_traceback():
+    """Given a webhook answering 503 (TransientDeliveryError, retried with backoff), when dramatiq
+    logs the failed attempt with its traceback at ERROR, then the line is a WARNING naming the
+    error, with no traceback; an unexpected exception keeps ERROR and its traceback."""
+    import uuid
+
+    from engine.outbox import TransientDeliveryError
+
+    out = io.StringIO()
+    configure_logging(stream=out)
+    worker = logging.getLogger("dramatiq.worker.WorkerThread")
+    for exc in (TransientDeliveryError("webhook", "ath-1", uuid.uuid4(), RuntimeError("HTTP 503")),
+                KeyError("bug")):
+        try:
+            raise exc
+        except Exception:
+            worker.error("Failed to process message %s with unhandled exception.", "notify('webhook', 'ath-1')",
+                         exc_info=True)
+    retried, bug = _lines(out)
+    assert retried["level"] == "warning" and "exception" not in retried
+    assert "HTTP 503" in retried["error"] and retried["event"] == "dramatiq_message_failed"
+    assert bug["level"] == "error" and "Traceback" in bug["exception"]
+

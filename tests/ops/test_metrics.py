@@ -180,7 +180,7 @@ def test_api_requests_are_counted_by_route_template_and_status(api_cohort):
     text = api_cohort.text
     assert total(text, "strideline_http_requests_total", method="GET", route="/health", status="200") == 1
     assert total(text, "strideline_http_requests_total", method="GET",
-                 route="/v1/athletes/{athlete_id:str}/view", status="401") == 1
+                 route="/v1/athletes/{athlete_id}/view", status="401") == 1
     assert total(text, "strideline_http_request_duration_seconds_count", route="/health") == 1
     assert not any("ath-0001" in value for s in samples(text) for value in s.labels.values())
 
@@ -190,7 +190,7 @@ def test_every_route_has_a_500_series_at_zero_before_any_error(api_cohort):
     text = api_cohort.text
     zeros = [s for s in samples(text)
              if s.name == "strideline_http_requests_total" and s.labels["status"] == "500"]
-    assert {s.labels["route"] for s in zeros} >= {"/v1/athletes/{athlete_id:str}/events", "/health"}
+    assert {s.labels["route"] for s in zeros} >= {"/v1/athletes/{athlete_id}/events", "/health"}
     assert all(s.value == 0 for s in zeros), text
 
 
@@ -234,6 +234,6 @@ def test_worker_exposition_has_process_metrics_per_worker_process(worker_cohort)
     """The workers' exposition carries process_* metrics (memory, CPU, start time) for each live
     worker process, labelled by pid."""
     pids = {s.labels["pid"] for s in samples(worker_cohort.live) if s.name == "process_resident_memory_bytes"}
-    assert len(pids) == 2
+    assert {str(pid) for pid in worker_cohort.pids} <= pids  # (the exposition process reports itself too)
     assert all(s.value > 0 for s in samples(worker_cohort.live) if s.name == "process_resident_memory_bytes")
 
