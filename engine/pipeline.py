@@ -17,11 +17,12 @@ from collections.abc import Iterator
 import msgspec
 
 from engine import metrics
+from engine.notifiers.base import delivery_id
 from engine.policies.base import Policy
 from engine.store.base import EventStore, IdempotencyConflict
 from events import NewEvent, recommendation_stream
 from events.envelope import is_recommendation_stream
-from events.vocabulary import RecommendationIssued
+from events.vocabulary import RecommendationEvent, RecommendationIssued
 from projections.athlete import AthleteState, decode, encode
 from engine.decisions import advance
 
@@ -34,7 +35,7 @@ class ProjectionOutcome(msgspec.Struct, frozen=True):
     athlete_id: str
     events_folded: int
     checkpoint: int
-    recommendations: list[RecommendationIssued]
+    recommendations: list[RecommendationEvent]
     attempts: int
 
 
@@ -47,20 +48,24 @@ def load_state(store: EventStore, athlete_id: str) -> tuple[AthleteState, int | 
 
 
 def append_recommendations(store: EventStore, athlete_id: str,
-                           recommendations: list[RecommendationIssued]) -> None:
+                           recommendations: list[RecommendationEvent]) -> None:
     """Append to the athlete's recommendation stream; ids are deterministic, so this is idempotent."""
     if not recommendations:
         return
-    drafts = [NewEvent(data=r, occurred_at=r.decision_time, event_id=r.recommendation_id,
+    drafts = [NewEvent(data=r, occurred_at=r.decision_time, event_id=delivery_id(r),
                        source=f"policy:{r.policy_name}@{r.policy_version}") for r in recommendations]
     stream = recommendation_stream(athlete_id)
     try:
         if not store.append(stream, drafts).deduplicated:
-            metrics.recommendations_stored(recommendations)
+            metrics.recommendations_stored(_issued(recommendations))
     except IdempotencyConflict:
         for draft in drafts:  # part of this batch was stored by a racing worker: one by one
             if not store.append(stream, [draft]).deduplicated:
-                metrics.recommendations_stored([draft.data])
+                metrics.recommendations_stored(_issued([draft.data]))
+
+
+def _issued(events: list[RecommendationEvent]) -> list[RecommendationIssued]:
+    return [e for e in events if isinstance(e, RecommendationIssued)]
 
 
 def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetime | None,
@@ -74,11 +79,10 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
                 chunk = store.read_stream(athlete_id, state.version + 1, READ_CHUNK)
                 if not chunk:
                     break
-                recs += advance(state, chunk, policy)
+                recs += advance(state, chunk, policy, complete=False)  # a batch may span chunks
                 recorded += [e.recorded_at for e in chunk]
                 folded += len(chunk)
-        if horizon is not None:
-            recs += advance(state, (), policy, horizon)
+        recs += advance(state, (), policy, horizon)  # the last batch's decision point, then ticks
         if checkpoint is not None and folded == 0 and state.last_decision_us == decided_before:
             return ProjectionOutcome(athlete_id, 0, state.version, [], attempt)
         append_recommendations(store, athlete_id, recs)
@@ -120,5 +124,5 @@ def athletes(store: EventStore) -> list[str]:
     return [h.stream for h in store.stream_heads() if not is_recommendation_stream(h.stream)]
 
 
-def recommendations(store: EventStore, athlete_id: str, from_version: int = 1) -> list[RecommendationIssued]:
+def recommendations(store: EventStore, athlete_id: str, from_version: int = 1) -> list[RecommendationEvent]:
     return [e.data for e in store.read_stream(recommendation_stream(athlete_id), from_version)]

@@ -96,7 +96,17 @@ class AthleteState(msgspec.Struct, kw_only=True):
     phase: ph.PhaseState = msgspec.field(default_factory=ph.PhaseState)
     entries: dict[str, Entry] = {}
     memory: dict[str, str] = {}
-    """Decision memory: the advice last emitted per topic (recommendations go out when it changes)."""
+    """Decision memory: the advice in force per topic, as ``kind|rule_id|target`` (recommendations go
+    out when it changes)."""
+    memory_ids: dict[str, str] = {}
+    """The recommendation id of the advice in force per topic (what a withdrawal or a successor names)."""
+    pending_us: int = 0
+    """recorded_at of the batch folded but not yet decided (0: none): a batch is one decision point."""
+    pending_position: int = 0
+    arrived: list[str] = []
+    """Entries (event ids) folded since the previous decision point: what "the latest" rules judge."""
+    corrected_days: list[int] = []
+    """Days a retraction or amendment touched since the previous decision point."""
     quarantined: list[QuarantinedEvent] = []
     """Events the fold refused (see :func:`fold_or_quarantine`); kept so rebuilds and replays report them."""
 
@@ -215,17 +225,21 @@ def evolve(state: AthleteState, envelope: Envelope) -> AthleteState:
             entry = state.entries.pop(str(data.target_event_id), None)
             if entry is not None:
                 _rederive_day(state, entry.day)
+                state.corrected_days.append(entry.day)
         case EntryAmended():
             entry = state.entries.get(str(data.target_event_id))
             if entry is not None:
                 entry.data = data.replacement
                 _rederive_day(state, entry.day)
+                state.corrected_days.append(entry.day)
+                state.arrived.append(str(data.target_event_id))
         case RecommendationIssued() | RecommendationWithdrawn():
             pass  # recommendations live in their own stream; never part of an athlete's inputs
         case PainReported() | LiftLogged() | PlyometricLogged() | RunLogged() | SleepLogged() | \
                 FuellingLogged() | ReadinessTestRecorded() | IsometricLogged() | CrossTrainingLogged():
             day = local_day(envelope.occurred_at, profile.time_zone)
             state.entries[str(envelope.event_id)] = Entry(day, envelope.position, data)
+            state.arrived.append(str(envelope.event_id))
             _apply_measurement(state, day, envelope.position, data)
             if day > state.max_day:
                 if state.max_day and day // 7 != state.max_day // 7:

@@ -22,11 +22,15 @@ class PainThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     amber_max: int = 5
     """Scores green_max+1..amber_max are amber; above is red (RULES.md: red >= 6)."""
     morning_worse_margin: float = 1.0
-    """Next-morning pain this many points above the baseline counts as worse."""
-    morning_noise_floor: int = 2
+    """The next-morning tolerance: a morning more than this many points above the baseline is worse
+    (baseline 0: a morning of 2 deloads, a morning of 1 does not; RULES.md 4)."""
+    morning_noise_floor: int = 1
     """Next-morning pain at or below this never counts as worse than baseline (scale noise)."""
     baseline_days: int = 14
     """The baseline is the median next-morning score over this many days before today."""
+    picture_days: int = 2
+    """One pain picture, one light: the light is the colour of the latest day with pain logged, up to
+    this many days back (so unchanged pain gives the same colour at midnight as after an event)."""
 
 
 class PainState(msgspec.Struct, kw_only=True):
@@ -93,13 +97,10 @@ def baseline(state: PainState, day: int, limits: PainThresholds) -> float | None
     return float(statistics.median(scores)) if scores else None
 
 
-def worst_recent(state: PainState, day: int) -> int | None:
-    """Worst rest or activity pain today, else yesterday (what the athlete last told us)."""
-    for d in (day, day - 1):
-        scores = [s for s in (state.rest.get(d), state.activity.get(d)) if s is not None]
-        if scores:
-            return max(scores)
-    return None
+def worst_on(state: PainState, day: int) -> int | None:
+    """Worst rest or activity pain logged for ``day`` (None: none)."""
+    scores = [s for s in (state.rest.get(day), state.activity.get(day)) if s is not None]
+    return max(scores) if scores else None
 
 
 def _colour(score: int, limits: PainThresholds) -> str:
@@ -108,24 +109,61 @@ def _colour(score: int, limits: PainThresholds) -> str:
     return AMBER if score <= limits.amber_max else RED
 
 
-def traffic_light(state: PainState, day: int, limits: PainThresholds) -> tuple[str, dict]:
-    """(colour, rationale) at local ``day``; the rationale holds the numbers compared."""
-    recent = worst_recent(state, day)
+_ORDER = {GREEN: 0, AMBER: 1, RED: 2}
+
+
+def morning_worse(state: PainState, day: int, limits: PainThresholds) -> bool:
+    """Next-morning pain on ``day`` more than the tolerance above the athlete's baseline."""
     morning = state.morning.get(day)
     base = baseline(state, day, limits)
-    rationale = {"recent_pain": recent, "next_morning_pain": morning, "baseline": base,
-                 "green_max": limits.green_max, "amber_max": limits.amber_max}
+    return (morning is not None and base is not None and morning - base > limits.morning_worse_margin
+            and morning > limits.morning_noise_floor)
+
+
+def day_colour(state: PainState, day: int, limits: PainThresholds) -> tuple[str | None, str]:
+    """The colour of one day's pain picture and why (None: no pain logged that day).
+
+    Rest and activity pain give their colour; the next morning is red when it is red itself, worse
+    than the baseline by more than the tolerance, or not back to green after an amber day."""
+    recent, morning = worst_on(state, day), state.morning.get(day)
+    if recent is None and morning is None:
+        return None, "no pain logged"
     colour = GREEN if recent is None else _colour(recent, limits)
+    reason = f"worst pain {recent}/10 is {colour}" if recent is not None else ""
     if morning is not None:
         morning_colour = _colour(morning, limits)
-        worse = (base is not None and morning >= base + limits.morning_worse_margin
-                 and morning > limits.morning_noise_floor)
-        if morning_colour == RED or worse:
-            return RED, rationale | {"reason": "next-morning pain worse than baseline"
-                                     if morning_colour != RED else "next-morning pain red"}
-        yesterday = worst_recent(state, day - 1)
+        yesterday = worst_on(state, day - 1)
+        if morning_colour == RED:
+            return RED, f"next-morning pain {morning}/10 is red"
+        if morning_worse(state, day, limits):
+            return RED, (f"next-morning pain {morning}/10 is more than {limits.morning_worse_margin:g} "
+                         f"above your baseline {baseline(state, day, limits):g}")
         if yesterday is not None and _colour(yesterday, limits) == AMBER and morning_colour != GREEN:
-            return RED, rationale | {"reason": "amber pain not back to green by next morning"}
-        if colour == GREEN:
-            colour = morning_colour
-    return colour, rationale | {"reason": f"worst recent pain is {colour}"}
+            return RED, f"amber pain ({yesterday}/10) not back to green by next morning ({morning}/10)"
+        if _ORDER[morning_colour] > _ORDER[colour]:
+            colour, reason = morning_colour, f"next-morning pain {morning}/10 is {morning_colour}"
+        elif not reason:
+            reason = f"next-morning pain {morning}/10 is {morning_colour}"
+    return colour, reason
+
+
+def picture_day(state: PainState, day: int, limits: PainThresholds) -> int | None:
+    """The latest day on or before ``day`` (within ``picture_days``) with any pain logged."""
+    for d in range(day, day - limits.picture_days - 1, -1):
+        if d in state.rest or d in state.activity or d in state.morning:
+            return d
+    return None
+
+
+def traffic_light(state: PainState, day: int, limits: PainThresholds) -> tuple[str, dict]:
+    """(colour, rationale) at local ``day``: the colour of the latest pain picture; the rationale
+    holds the numbers compared."""
+    seen = picture_day(state, day, limits)
+    if seen is None:
+        return GREEN, {"reason": "no recent pain logged", "green_max": limits.green_max,
+                       "amber_max": limits.amber_max}
+    colour, reason = day_colour(state, seen, limits)
+    rationale = {"recent_pain": worst_on(state, seen), "next_morning_pain": state.morning.get(seen),
+                 "baseline": baseline(state, seen, limits), "pain_day_offset": day - seen,
+                 "green_max": limits.green_max, "amber_max": limits.amber_max, "reason": reason}
+    return colour or GREEN, rationale

@@ -62,11 +62,26 @@ class PhaseState(msgspec.Struct, kw_only=True):
     changes: list[PhaseChange] = []
 
 
+CORRECTION_RULE = "phase.correction"
+
+
 def record(state: PhaseState, phase: str, at_us: int, day: int, position: int, rule_id: str) -> None:
+    """Record a phase change. A step back for a correction resumes the earlier phase where it was
+    (its original entry day), as if the unfounded transition had never happened."""
+    if rule_id == CORRECTION_RULE:
+        day = entry_day(state, phase, before=len(state.changes) - 1)
     state.phase = phase
     state.entered_day = day
     state.entered_position = position
     state.changes.append(PhaseChange(phase, at_us, day, position, rule_id))
+
+
+def entry_day(state: PhaseState, phase: str, before: int) -> int:
+    """The day ``phase`` was last entered among the first ``before`` changes (settle: day 0)."""
+    for change in reversed(state.changes[:max(0, before)]):
+        if change.phase == phase:
+            return change.day
+    return 0
 
 
 def has_clearance(clearances: list[str], needed: str = ClearanceScope.RUNNING) -> bool:
@@ -104,47 +119,99 @@ def settle_exit(pain: pn.PainState, load: ld.LoadState, day: int, since_day: int
 
 
 def heavy_weeks(capacity: cap.CapacityState, since_day: int, day: int, per_week: int) -> int:
-    """Complete Monday-based weeks since ``since_day`` with at least ``per_week`` heavy sessions."""
-    first_week, last_week = week_of(since_day), week_of(day)
+    """Complete 7-day blocks since ``since_day`` (the day the phase began: block k is days
+    since_day+7k .. since_day+7k+6, before ``day``) with at least ``per_week`` heavy sessions.
+    Weeks are full weeks (RULES.md 1): a partial week never counts."""
+    blocks = max(0, (day - since_day) // 7)
     if per_week <= 0:
-        return max(0, last_week - first_week)
-    sessions: dict[int, int] = {}  # one pass over the days, not one per week
+        return blocks
+    sessions = [0] * blocks
     for d, n in capacity.heavy_sets.items():
-        if n > 0 and first_week <= (week := week_of(d)) < last_week:
-            sessions[week] = sessions.get(week, 0) + 1
-    return sum(1 for n in sessions.values() if n >= per_week)
+        block = (d - since_day) // 7
+        if n > 0 and 0 <= block < blocks:
+            sessions[block] += 1
+    return sum(1 for n in sessions if n >= per_week)
+
+
+def _best_of(capacity: cap.CapacityState, names: frozenset[str], first: int, last: int) -> float:
+    return max((cap.best_in(capacity, name, first, last) for name in names), default=0.0)
 
 
 def strength_exit(capacity: cap.CapacityState, pain: pn.PainState, day: int, entered_day: int,
-                  body_mass_kg: float, c: PhaseCriteria) -> tuple[bool, dict]:
+                  body_mass_kg: float, c: PhaseCriteria,
+                  aliases: dict[str, str] | None = None) -> tuple[bool, dict]:
+    """Six full heavy weeks, the key lift's e1RM trending up and at least the body-mass ratio, and the
+    calf-raise capacity target. ``aliases`` maps logged exercise names to the milestone lifts."""
+    def names(lift: str) -> frozenset[str]:
+        return frozenset([lift] + [k for k, v in (aliases or {}).items() if v == lift])
+
+    key, calf = names(c.key_lift), names(c.calf_raise_exercise)
     weeks = heavy_weeks(capacity, entered_day, day, c.heavy_sessions_per_week)
-    recent = cap.best_in(capacity, c.key_lift, day - c.key_lift_trend_days, day)
-    before = cap.best_in(capacity, c.key_lift, day - 2 * c.key_lift_trend_days, day - c.key_lift_trend_days - 1)
-    ratio = capacity.best_e1rm.get(c.key_lift, 0.0) / body_mass_kg
-    calf_reps = cap.max_reps_in(capacity, c.calf_raise_exercise, day - 14, day)
+    recent = _best_of(capacity, key, day - c.key_lift_trend_days, day)
+    before = _best_of(capacity, key, day - 2 * c.key_lift_trend_days, day - c.key_lift_trend_days - 1)
+    best = max((capacity.best_e1rm.get(name, 0.0) for name in key), default=0.0)
+    ratio = best / body_mass_kg
+    calf_reps = max((cap.max_reps_in(capacity, name, day - 14, day) for name in calf), default=0)
     calf_pain = max((pain.activity.get(d, 0) for d in range(day - 14, day + 1)), default=0)
-    why = {"heavy_weeks": weeks, "min_weeks": c.strength_min_weeks, "key_lift": c.key_lift,
-           "key_lift_e1rm_recent": round(recent, 1), "key_lift_e1rm_before": round(before, 1),
-           "key_lift_bodyweight_ratio": round(ratio, 2), "min_ratio": c.key_lift_min_bodyweight_ratio,
-           "calf_raise_reps": calf_reps, "calf_raise_min_reps": c.calf_raise_min_reps}
-    ready = (weeks >= c.strength_min_weeks and recent > before and ratio >= c.key_lift_min_bodyweight_ratio
+    why = {"heavy_weeks": weeks, "min_weeks": c.strength_min_weeks, "days_in_phase": day - entered_day,
+           "key_lift": c.key_lift, "key_lift_e1rm_recent": round(recent, 1),
+           "key_lift_e1rm_before": round(before, 1), "key_lift_bodyweight_ratio": round(ratio, 2),
+           "min_ratio": c.key_lift_min_bodyweight_ratio, "calf_raise_reps": calf_reps,
+           "calf_raise_min_reps": c.calf_raise_min_reps}
+    ready = (weeks >= c.strength_min_weeks and day - entered_day >= 7 * c.strength_min_weeks
+             and recent > before and ratio >= c.key_lift_min_bodyweight_ratio
              and calf_reps >= c.calf_raise_min_reps and calf_pain <= c.calf_raise_max_pain)
     return ready, why
 
 
+def plyometric_days(capacity: cap.CapacityState, since_day: int, until_day: int) -> list[int]:
+    """Plyometric days that count (RULES.md 1): each at least 48 h (two days) after the previous one."""
+    counted: list[int] = []
+    for d in sorted(d for d, n in capacity.plyo_contacts.items() if n > 0 and since_day <= d <= until_day):
+        if not counted or d - counted[-1] >= 2:
+            counted.append(d)
+    return counted
+
+
+def drill_stage(capacity: cap.CapacityState, since_day: int, until_day: int, max_pain: int) -> int:
+    """How far up the drill ladder the athlete has come pain-free, in order (0: none yet; 3: pogo,
+    jumps and single-leg hops each done pain-free, each after the previous one)."""
+    reached, reached_day = 0, -1
+    for d in plyometric_days(capacity, since_day, until_day):
+        stages = capacity.plyo_stage_pain.get(d, {})
+        pain = stages.get(reached)
+        if d > reached_day and pain is not None and pain <= max_pain and reached < cap.DRILL_STAGES:
+            reached, reached_day = reached + 1, d
+    return reached
+
+
+def readiness_session(capacity: cap.CapacityState, since_day: int, c: PhaseCriteria,
+                      until_day: int = 10**7) -> tuple[bool, dict]:
+    """Readiness judged on whole sessions (RULES.md 1): every required test passed pain-free in this
+    phase, and the latest session (all results logged that day) holds no failed, painful or
+    asymmetric result, whatever order its events arrived in."""
+    sessions = {d: results for d, results in capacity.readiness_sessions.items() if since_day <= d <= until_day}
+    good = {r.test for results in sessions.values() for r in results
+            if r.passed and r.pain <= c.readiness_max_pain}
+    missing = [t for t in c.readiness_tests if t not in good]
+    latest = sessions[max(sessions)] if sessions else []
+    failed = sorted({r.test for r in latest if not r.passed or r.pain > c.readiness_max_pain})
+    symmetry = [r.result for r in latest if r.test == ReadinessTest.HOP_SYMMETRY and r.result is not None]
+    asymmetric = bool(symmetry) and min(symmetry) < c.hop_symmetry_min_percent
+    why = {"readiness_tests_outstanding": ",".join(missing), "failed_in_latest_session": ",".join(failed),
+           "hop_symmetry": min(symmetry) if symmetry else None,
+           "hop_symmetry_min_percent": c.hop_symmetry_min_percent}
+    return not missing and not failed and not asymmetric, why
+
+
 def plyometric_exit(capacity: cap.CapacityState, entered_day: int, bone_site: str | None,
-                    clearances: list[str], c: PhaseCriteria) -> tuple[bool, dict]:
-    results = capacity.readiness
-    missing = [t for t in c.readiness_tests
-               if not (t in results and results[t].passed and results[t].pain <= c.readiness_max_pain
-                       and results[t].day >= entered_day)]
-    symmetry = results.get(ReadinessTest.HOP_SYMMETRY)
-    symmetric = symmetry is None or (symmetry.result or 0.0) >= c.hop_symmetry_min_percent
-    sessions = cap.sessions_in(capacity.plyo_contacts, entered_day, 10**7)
-    why = {"readiness_tests_outstanding": ",".join(missing), "plyometric_sessions": sessions,
-           "min_sessions": c.plyometric_min_sessions,
-           "hop_symmetry": None if symmetry is None else symmetry.result}
-    ready = not missing and symmetric and sessions >= c.plyometric_min_sessions
+                    clearances: list[str], c: PhaseCriteria, day: int = 10**7) -> tuple[bool, dict]:
+    tests_ok, why = readiness_session(capacity, entered_day, c, day)
+    sessions = len(plyometric_days(capacity, entered_day, day))
+    stage = drill_stage(capacity, entered_day, day, c.readiness_max_pain)
+    why |= {"plyometric_sessions": sessions, "min_sessions": c.plyometric_min_sessions,
+            "drill_stages_done": stage, "drill_stages": cap.DRILL_STAGES}
+    ready = tests_ok and sessions >= c.plyometric_min_sessions and stage >= cap.DRILL_STAGES
     if bone_site in HIGH_RISK_BONE_SITES:
         why["clinician_clearance"] = has_clearance(clearances)
         ready = ready and why["clinician_clearance"]

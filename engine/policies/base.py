@@ -20,6 +20,8 @@ import msgspec
 from projections.athlete import AthleteState
 
 KINDS = ("progress", "hold", "deload", "advance_phase", "regress_phase", "flag")
+PHASE_TOPIC = "phase"
+"""A phase change stays in force until the next one (it is never withdrawn for being absent)."""
 Scalar = float | int | str | bool | None
 
 
@@ -33,6 +35,10 @@ class Advice(msgspec.Struct, frozen=True, kw_only=True):
     rationale: dict[str, Scalar] = {}
     new_phase: str | None = None
     """Set on advance_phase / regress_phase: the decision runner records the change."""
+    covers: tuple[str, ...] = ()
+    """Topic prefixes this advice speaks for: advice on them that disappears at the same decision
+    point is withdrawn as ``superseded`` by this one (a phase change covers everything; the bundled
+    pain deload covers strength and running targets)."""
 
 
 class Policy(Protocol):

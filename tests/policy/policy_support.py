@@ -29,9 +29,10 @@ class Journey:
     def settle(self, days: int = 8, rest_pain: int = 1, walk_minutes: float = 0.0) -> "Journey":
         """Rest pain each day, and a walk of ``walk_minutes`` (the bone-stress settle test) if given."""
         for d in range(self.d, self.d + days):
-            self.h.day(d).pain(rest_pain, "rest")
-            if walk_minutes:
-                self.h.run(walk_minutes / 12, walk_minutes, rpe=2, kind="walk")
+            with self.h.day(d).batch():
+                self.h.pain(rest_pain, "rest")
+                if walk_minutes:
+                    self.h.run(walk_minutes / 12, walk_minutes, rpe=2, kind="walk")
         self.d += days
         return self
 
@@ -39,35 +40,60 @@ class Journey:
         """Three heavy sessions a week (squat 4x6 at RPE 8, rising 1.5 kg a session, single-leg calf
         raises 3x20): after six complete heavy weeks the strength milestones are met."""
         for d in range(self.d, self.d + 7 * weeks):
-            self.h.day(d).pain(1, "rest")
-            if d % 7 in (0, 2, 4):
-                self.squat += 1.5
-                self.h.lift("squat", self.squat, 6, 4, rpe=8).lift("calf_raise_single_leg", 10, 20, 3, rpe=8)
+            with self.h.day(d).batch():
+                self.h.pain(1, "rest")
+                if d % 7 in (0, 2, 4):
+                    self.squat += 1.5
+                    self.h.lift("squat", self.squat, 6, 4, rpe=8).lift("calf_raise_single_leg", 10, 20, 3, rpe=8)
         self.d += 7 * weeks
         return self
 
     def plyometric(self, days: int = 14, tests: bool = True) -> "Journey":
+        """A session every other day climbing the drill ladder (pogo, then jumps, then single-leg
+        hops), a squat session a week, and the readiness tests on the last day, in that day's batch."""
+        sessions = 0
         for d in range(self.d, self.d + days):
-            self.h.day(d).pain(0, "rest")
-            if d % 2 == 0:
-                self.h.plyo("pogo", 80, 0)
-            if d % 7 == 1:
-                self.h.lift("squat", self.squat, 6, 4, rpe=8)
-        if tests:
-            for test in READINESS:
-                self.h.readiness(test)
+            with self.h.day(d).batch():
+                self.h.pain(0, "rest")
+                if d % 2 == 0:
+                    self.h.plyo("pogo", 80, 0)
+                    if sessions >= 1:
+                        self.h.plyo("box_jump", 30, 0)
+                    if sessions >= 2:
+                        self.h.plyo("single_leg_hop", 40, 0)
+                    sessions += 1
+                if d % 7 == 1:
+                    self.h.lift("squat", self.squat, 6, 4, rpe=8)
+                if tests and d == self.d + days - 1:
+                    for test in READINESS:
+                        self.h.readiness(test)
         self.d += days
         return self
 
     def run_block(self, days: int, km: float = 5.0, lifts: bool = True) -> "Journey":
         """Easy runs every other day, two squat sessions a week, rest pain 0."""
         for d in range(self.d, self.d + days):
-            self.h.day(d).pain(0, "rest")
-            if d % 2 == 0:
-                self.h.run(km, rpe=3)
-            if lifts and d % 7 in (1, 4):
-                self.h.lift("squat", self.squat, 6, 4, rpe=8)
+            with self.h.day(d).batch():
+                self.h.pain(0, "rest")
+                if d % 2 == 0:
+                    self.h.run(km, rpe=3)
+                if lifts and d % 7 in (1, 4):
+                    self.h.lift("squat", self.squat, 6, 4, rpe=8)
         self.d += days
+        return self
+
+    def walk_run(self, first: int = 1, last: int = 12, pain: int | None = None) -> "Journey":
+        """The walk-run ladder: each level twice, every other day, pain-free (or with ``pain``)."""
+        for level in range(first, last + 1):
+            for _ in range(2):
+                with self.h.day(self.d).batch():
+                    self.h.pain(0, "rest").run(2.0 + level * 0.25, 30, rpe=3, kind="walk_run", level=level,
+                                               pain=pain)
+                    if self.d % 7 in (1, 4):
+                        self.h.lift("squat", self.squat, 6, 4, rpe=8)
+                with self.h.day(self.d + 1).batch():
+                    self.h.pain(0, "rest")
+                self.d += 2
         return self
 
     def to_strength(self) -> "Journey":
@@ -80,7 +106,7 @@ class Journey:
         return self.settle().strength().plyometric()
 
     def to_integration(self) -> "Journey":
-        return self.to_return_to_run().run_block(14, 5.0).run_block(21, 8.0)
+        return self.to_return_to_run().walk_run().run_block(14, 5.0).run_block(21, 8.0)
 
 
 # -- reading recommendations ---------------------------------------------------------------

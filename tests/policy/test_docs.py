@@ -15,11 +15,11 @@ from engine.policies.baseline import BaselineConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "policy.md").read_text()
-SOURCE = (ROOT / "engine" / "policies" / "baseline.py").read_text()
+SOURCE = "\n".join(p.read_text() for p in sorted((ROOT / "engine" / "policies" / "baseline").glob("*.py")))
 
 
 def _rule_ids() -> set[str]:
-    ids = set(re.findall(r'"((?:phase|pain|recovery|strength|run|integration|bsi|dropoff|adherence)\.[a-z0-9_]+)"',
+    ids = set(re.findall(r'"((?:phase|pain|recovery|strength|run|integration|bsi|dropoff|adherence|plyometric)\.[a-z0-9_]+)"',
                          SOURCE))
     ids |= {f"phase.{p}_exit" for p in ("settle", "strength", "plyometric", "return_to_run")}  # f"phase.{phase}_exit"
     return ids
