@@ -59,7 +59,7 @@ def advice_from(state: AthleteState, in_force: dict[str, RecommendationIssued]):
             if point is not None:
                 flags.add(f"drop_off_{point}")
             continue
-        if topic.startswith("strength:"):
+        if topic == "strength":
             continue
         kinds.add(rec.kind)
         target = rec.target
@@ -67,7 +67,7 @@ def advice_from(state: AthleteState, in_force: dict[str, RecommendationIssued]):
             levels.append(int(target["walk_run_level"]))
         if "weekly_km" in target:
             targets["weekly_km"] = target["weekly_km"]
-        if "long_run_cap_km" in target and topic == "run:long_cap":
+        if "long_run_cap_km" in target and topic in ("run", "pain"):
             targets["long_run_km"] = target["long_run_cap_km"]
     if levels:
         targets["walk_run_level"] = min(levels)

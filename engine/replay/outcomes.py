@@ -73,7 +73,7 @@ class OutcomeTracker:
         if run.kind == RunKind.WALK:
             return
         self.runs_checked += 1
-        if self.cap is not None and "run:long_cap" in state.memory and run.distance_km > self.cap:
+        if self.cap is not None and "run" in state.memory and run.distance_km > self.cap:
             self.spikes_allowed += 1
 
     def on_event(self, envelope: Envelope, state: AthleteState) -> None:
@@ -116,7 +116,7 @@ class OutcomeTracker:
             topic = rec.topic
             if rec.kind in PROGRESSION_KINDS:
                 self.progressions.append(to_micros(rec.decision_time))
-            if topic == "run:long_cap":
+            if topic == "run":  # the week's running plan carries the long-run cap (none on walk-run)
                 cap = rec.target.get("long_run_cap_km")
                 self.cap = float(cap) if isinstance(cap, (int, float)) else None
             elif topic == "run:spike":
