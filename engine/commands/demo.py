@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import typer
@@ -24,7 +25,14 @@ def demo(
     start: str = typer.Option("2026-01-05", help="First simulated day (YYYY-MM-DD)."),
     timelines: int = typer.Option(3, min=0, help="Athlete timelines to print."),
 ) -> None:
-    """Simulate a cohort through the in-process pipeline into SQLite and summarise the coaching."""
+    """Simulate a cohort through the in-process pipeline into SQLite and summarise the coaching.
+
+    The pipeline runs as `strideline serve` runs it (worker threads, the sweeper and its day ticks),
+    delivering to the log only: a simulated cohort's advice must not reach a real webhook."""
+    if os.environ.get("STRIDELINE_WEBHOOK_URL"):
+        typer.echo("error: the demo delivers its simulated advice to the log only; unset STRIDELINE_WEBHOOK_URL "
+                   "(webhooks are delivered by `strideline serve` and `strideline worker`)", err=True)
+        raise typer.Exit(2)
     try:
         first_day = dt.date.fromisoformat(start)
     except ValueError:
@@ -37,6 +45,7 @@ def demo(
                           start=first_day, progress=progress)
     console.print(f"[bold]Strideline demo[/]: {result.athletes} athletes, {weeks} weeks, "
                   f"{result.events:,} events -> {result.recommendations:,} recommendations "
+                  f"({result.withdrawals:,} withdrawn later) "
                   f"in {result.seconds:.1f} s ({result.events / result.seconds:,.0f} events/s), store {result.store_path}")
     s = SQLiteEventStore(store)
     summary = summarise(s, result.end, timelines)
@@ -46,6 +55,7 @@ def demo(
     _table(console, "Drop-off flags by point", "drop-off point", summary["dropoffs"],
            extra=("athletes", summary["athletes_flagged"]))
     _table(console, "Recommendations by kind", "kind", summary["kinds"])
+    _table(console, "Advice withdrawn, by reason", "reason", summary["withdrawn"])
     _table(console, "Most frequent rules", "rule", dict(summary["rules"].most_common(12)))
     for story in summary["timelines"]:
         console.rule(f"{story['athlete_id']} - now in {story['phase']}")
