@@ -1,0 +1,357 @@
+"""Noise budget (RULES.md 8): how much advice a simulated cohort receives, and how often it contradicts itself.
+
+    .venv/bin/python bench/noise.py                        # 200 athletes x 16 weeks, seed 1
+    .venv/bin/python bench/noise.py --athletes 50 --json   # machine-readable figures
+    PYTHONPATH=/tmp/before .venv/bin/python bench/noise.py # the same cohort through an older checkout
+
+Every athlete's simulated log goes through ``engine.decisions.advance`` in memory (no store): one
+envelope per event, ``recorded_at`` = the submission's send time (as live ingest stamps it), then the
+day boundaries up to the horizon. Only APIs that exist in every version since the advice rework
+are used (``advance`` returns the recommendation stream; withdrawals, when the engine has them, are
+counted apart), so the script measures an older checkout put first on ``PYTHONPATH``.
+
+Figures, for all athletes and for compliant (diligent) ones: recommendations issued per athlete-week
+(median, p90), withdrawals per athlete-week, same-day contradictions, 48 h flip-flops, deloads at one
+decision point (the bundling check), counts by kind, topic and rule. The metric functions work on
+plain :class:`Rec` records so tests can specify them on a hand-made list.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script: bench/ (it has an http.py) must not shadow the stdlib
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+DEFAULT_START = dt.date(2026, 1, 5)
+FLIP_FLOP_KINDS = frozenset({"progress", "hold", "deload"})
+FLIP_FLOP_WINDOW = dt.timedelta(hours=48)
+TARGET_MEDIAN_PER_WEEK = 3
+"""RULES.md 8: a compliant athlete gets about 3 recommendations a week or fewer."""
+
+
+class Rec(NamedTuple):
+    """One entry of the recommendation stream, reduced to what the noise metrics read."""
+
+    decision_time: dt.datetime
+    topic: str
+    kind: str
+    rule_id: str
+    withdrawn: bool = False
+
+    @classmethod
+    def of(cls, event) -> Rec:
+        """From a RecommendationIssued or RecommendationWithdrawn (a withdrawal has a ``withdrawal_id``)."""
+        return cls(event.decision_time, event.topic, event.kind, event.rule_id, hasattr(event, "withdrawal_id"))
+
+
+def issued(recs: Iterable[Rec]) -> list[Rec]:
+    return [r for r in recs if not r.withdrawn]
+
+
+def local_day(at: dt.datetime, time_zone: str) -> dt.date:
+    return at.astimezone(ZoneInfo(time_zone)).date()
+
+
+# --- the metrics (pure functions of one athlete's stream) ------------------------------------------
+
+
+def weekly_counts(recs: Iterable[Rec], time_zone: str, first_day: dt.date, end_day: dt.date) -> list[int]:
+    """Entries per full week since ``first_day`` (local days; a week ending after ``end_day`` is left out)."""
+    weeks = (end_day - first_day).days // 7
+    counts = [0] * weeks
+    for rec in recs:
+        week = (local_day(rec.decision_time, time_zone) - first_day).days // 7
+        if 0 <= week < weeks:
+            counts[week] += 1
+    return counts
+
+
+def same_day_contradictions(recs: Iterable[Rec], time_zone: str) -> list[tuple[str, dt.date, tuple[str, ...]]]:
+    """(topic, local day, kinds) for each topic and day on which issued advice has two different
+    kinds, flags left out (a flag never contradicts a plan)."""
+    kinds: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
+    for rec in issued(recs):
+        if rec.kind != "flag":
+            kinds[rec.topic, local_day(rec.decision_time, time_zone)].append(rec.kind)
+    return [(topic, day, tuple(k)) for (topic, day), k in kinds.items() if len(set(k)) > 1]
+
+
+def flip_flops(recs: Iterable[Rec], window: dt.timedelta = FLIP_FLOP_WINDOW) -> list[tuple[str, dt.datetime, str]]:
+    """(topic, time of the return, kinds A>B>A) for each A, B, A on one topic (consecutive issued
+    progress/hold/deload advice on that topic) where the return comes within ``window`` of A."""
+    by_topic: dict[str, list[Rec]] = defaultdict(list)
+    for rec in issued(recs):
+        if rec.kind in FLIP_FLOP_KINDS:
+            by_topic[rec.topic].append(rec)
+    out = []
+    for topic, seq in by_topic.items():
+        seq.sort(key=lambda r: r.decision_time)  # stable: one decision point keeps its order
+        for a, b, c in zip(seq, seq[1:], seq[2:]):
+            if a.kind == c.kind != b.kind and c.decision_time - a.decision_time <= window:
+                out.append((topic, c.decision_time, f"{a.kind}>{b.kind}>{c.kind}"))
+    return out
+
+
+def deloads_per_point(recs: Iterable[Rec], *, rule_prefix: str = "") -> list[int]:
+    """Deloads issued at each decision point that issued at least one (bundling check: one pain
+    event should give one deload). With ``rule_prefix``, only points where a deload's rule id starts
+    with it (``pain.``: the red pain events)."""
+    at_point: dict[dt.datetime, list[str]] = defaultdict(list)
+    for rec in issued(recs):
+        if rec.kind == "deload":
+            at_point[rec.decision_time].append(rec.rule_id)
+    return [len(rules) for rules in at_point.values() if any(r.startswith(rule_prefix) for r in rules)]
+
+
+def p90(values: list[float]) -> float:
+    if len(values) < 2:
+        return float(values[0]) if values else 0.0
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+# --- one athlete through the engine ------------------------------------------------------------------
+
+
+@dataclass
+class AthleteRun:
+    athlete_id: str
+    habit: str
+    time_zone: str
+    first_day: dt.date
+    end_day: dt.date
+    events: int
+    recs: list[Rec]
+
+    @property
+    def exposure_weeks(self) -> float:
+        return (self.end_day - self.first_day).days / 7
+
+
+def envelopes_of(athlete_id: str, submissions) -> Iterator:
+    """The athlete's events as the store would hand them back: versions 1.., one ``recorded_at`` per
+    submission (its send time, strictly increasing as the store's clock makes it)."""
+    from events import Envelope
+
+    version, last = 0, None
+    for submission in submissions:
+        recorded = submission.send_at if last is None or submission.send_at > last else last + dt.timedelta(
+            microseconds=1)
+        last = recorded
+        for event in submission.events:
+            version += 1
+            yield Envelope(event_id=event.event_id or uuid.uuid4(), stream=athlete_id, version=version,
+                           position=version, occurred_at=event.occurred_at, recorded_at=recorded, data=event.data,
+                           source=event.source)
+
+
+def run_athlete(index: int, weeks: int, seed: int, policy, start: dt.date = DEFAULT_START) -> AthleteRun:
+    from engine.decisions import advance
+    from engine.simulation import make_athlete, simulate_athlete
+    from projections.athlete import AthleteState
+
+    profile = make_athlete(index, seed, start).profile
+    envelopes = list(envelopes_of(profile.athlete_id, simulate_athlete(index, weeks, seed, start)))
+    horizon = dt.datetime.combine(start + dt.timedelta(weeks=weeks), dt.time(), tzinfo=dt.timezone.utc)
+    if envelopes:
+        horizon = max(horizon, envelopes[-1].recorded_at)
+    state = AthleteState(athlete_id=profile.athlete_id)
+    recs = [Rec.of(e) for e in advance(state, envelopes, policy, horizon)]
+    tz = profile.time_zone
+    first = local_day(envelopes[0].recorded_at, tz) if envelopes else local_day(horizon, tz)
+    return AthleteRun(profile.athlete_id, str(profile.habit), tz, first, local_day(horizon, tz), len(envelopes), recs)
+
+
+def simulate(athletes: int, weeks: int, seed: int, policy=None) -> tuple[list[AthleteRun], dict]:
+    """Every athlete through ``advance``; also the wall and CPU seconds spent."""
+    if policy is None:
+        from engine.policies.baseline import BaselinePolicy
+        policy = BaselinePolicy()
+    wall, cpu = time.perf_counter(), time.process_time()
+    runs = [run_athlete(i, weeks, seed, policy) for i in range(athletes)]
+    return runs, {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+                  "policy": f"{policy.name} {policy.version}", "engine": engine_checkout()}
+
+
+def engine_checkout() -> str:
+    """Which engine was measured: its directory and git commit (with PYTHONPATH, an older checkout)."""
+    import subprocess
+
+    import engine
+    root = Path(engine.__file__).resolve().parent.parent
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine", "projections", "events"], cwd=root,
+                           capture_output=True, text=True).stdout.strip()
+    return f"{root} @ {commit or '?'}{' + uncommitted changes' if dirty else ''}"
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupFigures:
+    athletes: int = 0
+    athlete_weeks: float = 0.0
+    events: int = 0
+    issued_weekly: list[int] = field(default_factory=list)
+    withdrawn_weekly: list[int] = field(default_factory=list)
+    issued: int = 0
+    withdrawn: int = 0
+    contradictions: list = field(default_factory=list)
+    flip_flops: list = field(default_factory=list)
+    deload_points: list[int] = field(default_factory=list)
+    red_pain_points: list[int] = field(default_factory=list)
+    kinds: Counter = field(default_factory=Counter)
+    topics: Counter = field(default_factory=Counter)
+    rules: Counter = field(default_factory=Counter)
+    withdrawal_topics: Counter = field(default_factory=Counter)
+
+    def add(self, run: AthleteRun) -> None:
+        mine = issued(run.recs)
+        gone = [r for r in run.recs if r.withdrawn]
+        self.athletes += 1
+        self.athlete_weeks += run.exposure_weeks
+        self.events += run.events
+        self.issued += len(mine)
+        self.withdrawn += len(gone)
+        self.issued_weekly += weekly_counts(mine, run.time_zone, run.first_day, run.end_day)
+        self.withdrawn_weekly += weekly_counts(gone, run.time_zone, run.first_day, run.end_day)
+        self.contradictions += [(run.athlete_id, *c) for c in same_day_contradictions(mine, run.time_zone)]
+        self.flip_flops += [(run.athlete_id, *f) for f in flip_flops(mine)]
+        self.deload_points += deloads_per_point(mine)
+        self.red_pain_points += deloads_per_point(mine, rule_prefix="pain.")
+        self.kinds.update(r.kind for r in mine)
+        self.topics.update(r.topic for r in mine)
+        self.rules.update(r.rule_id for r in mine)
+        self.withdrawal_topics.update(r.topic for r in gone)
+
+    def per_100_weeks(self, n: int) -> float:
+        return round(100 * n / self.athlete_weeks, 2) if self.athlete_weeks else 0.0
+
+    def summary(self, top: int = 12) -> dict:
+        aw = self.athlete_weeks or 1.0
+
+        def dist(values: list[int]) -> dict:
+            return {"median": statistics.median(values) if values else 0, "p90": round(p90(values), 1),
+                    "mean": round(statistics.fmean(values), 2) if values else 0.0, "weeks": len(values)}
+
+        def bundling(points: list[int]) -> dict:
+            return {"points": len(points), "mean": round(statistics.fmean(points), 2) if points else 0.0,
+                    "max": max(points, default=0), "more_than_one": sum(p > 1 for p in points)}
+
+        return {
+            "athletes": self.athletes, "athlete_weeks": round(self.athlete_weeks, 1), "events": self.events,
+            "issued": self.issued, "withdrawn": self.withdrawn,
+            "issued_per_athlete_week": dist(self.issued_weekly),
+            "withdrawn_per_athlete_week": dist(self.withdrawn_weekly),
+            "same_day_contradictions": {"count": len(self.contradictions),
+                                        "per_100_athlete_weeks": self.per_100_weeks(len(self.contradictions)),
+                                        "by_topic": dict(Counter(c[1] for c in self.contradictions).most_common(top)),
+                                        "examples": [f"{a} {t} {d}: {'/'.join(k)}"
+                                                     for a, t, d, k in self.contradictions[:3]]},
+            "flip_flops_48h": {"count": len(self.flip_flops),
+                               "per_100_athlete_weeks": self.per_100_weeks(len(self.flip_flops)),
+                               "by_topic": dict(Counter(f[1] for f in self.flip_flops).most_common(top)),
+                               "by_pattern": dict(Counter(f[3] for f in self.flip_flops).most_common(top))},
+            "deloads_per_decision_point": bundling(self.deload_points),
+            "deloads_per_red_pain_point": bundling(self.red_pain_points),
+            "by_kind": dict(self.kinds.most_common()),
+            "by_topic": dict(self.topics.most_common(top)),
+            "withdrawn_by_topic": dict(self.withdrawal_topics.most_common(top)),
+            "rules_per_athlete_week": {r: round(n / aw, 3) for r, n in self.rules.most_common(top)},
+        }
+
+
+def report(runs: list[AthleteRun], timing: dict, args) -> dict:
+    groups: dict[str, GroupFigures] = defaultdict(GroupFigures)
+    for run in runs:
+        groups["all"].add(run)
+        if run.habit == "diligent":
+            groups["compliant"].add(run)
+        groups[f"habit:{run.habit}"].add(run)
+    out = {"athletes": args.athletes, "weeks": args.weeks, "seed": args.seed, **timing,
+           "events": groups["all"].events, "load_average": [round(x, 2) for x in os.getloadavg()],
+           "groups": {name: g.summary() for name, g in sorted(groups.items(), key=lambda kv: kv[0] != "all")}}
+    compliant = out["groups"].get("compliant", {})
+    out["target"] = {
+        "compliant_median_per_week": compliant.get("issued_per_athlete_week", {}).get("median"),
+        "all_same_day_contradictions": out["groups"]["all"]["same_day_contradictions"]["count"],
+        "met": bool(compliant) and compliant["issued_per_athlete_week"]["median"] <= TARGET_MEDIAN_PER_WEEK
+        and out["groups"]["all"]["same_day_contradictions"]["count"] == 0,
+    }
+    return out
+
+
+def print_text(out: dict) -> None:
+    print(f"noise budget: {out['athletes']} athletes x {out['weeks']} weeks, seed {out['seed']}, {out['policy']}; "
+          f"{out['events']:,} events in {out['wall_s']} s wall, {out['cpu_s']} s CPU "
+          f"(load average {out['load_average'][0]})")
+    print(f"engine: {out['engine']}")
+    for name, g in out["groups"].items():
+        if name.startswith("habit:"):
+            w = g["issued_per_athlete_week"]
+            print(f"  {name:<28} {g['athletes']:>4} athletes: recommendations/athlete-week median {w['median']}, "
+                  f"p90 {w['p90']}; contradictions {g['same_day_contradictions']['count']}, "
+                  f"flip-flops {g['flip_flops_48h']['count']}")
+            continue
+        w, x = g["issued_per_athlete_week"], g["withdrawn_per_athlete_week"]
+        c, f = g["same_day_contradictions"], g["flip_flops_48h"]
+        d, r = g["deloads_per_decision_point"], g["deloads_per_red_pain_point"]
+        print(f"[{name}] {g['athletes']} athletes, {g['athlete_weeks']} athlete-weeks, {g['issued']:,} issued, "
+              f"{g['withdrawn']:,} withdrawn")
+        print(f"  recommendations per athlete-week: median {w['median']}, p90 {w['p90']}, mean {w['mean']} "
+              f"({w['weeks']} full weeks)")
+        print(f"  withdrawals per athlete-week: median {x['median']}, p90 {x['p90']}, mean {x['mean']}")
+        print(f"  same-day contradictions: {c['count']} ({c['per_100_athlete_weeks']} per 100 athlete-weeks) "
+              f"{c['by_topic']}")
+        print(f"  48 h flip-flops: {f['count']} ({f['per_100_athlete_weeks']} per 100 athlete-weeks) "
+              f"{f['by_pattern']}")
+        print(f"  deloads per decision point with a deload: mean {d['mean']}, max {d['max']}, "
+              f"{d['more_than_one']} of {d['points']} points with more than one; red pain points: mean "
+              f"{r['mean']}, max {r['max']}, {r['more_than_one']} of {r['points']} with more than one")
+        print(f"  by kind: {g['by_kind']}")
+        print(f"  by topic: {g['by_topic']}")
+        print(f"  top rules per athlete-week: {g['rules_per_athlete_week']}")
+    t = out["target"]
+    print(f"target (compliant median <= {TARGET_MEDIAN_PER_WEEK}/athlete-week, 0 same-day contradictions): "
+          f"median {t['compliant_median_per_week']}, contradictions {t['all_same_day_contradictions']} -> "
+          f"{'MET' if t['met'] else 'NOT MET'}")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="bench/noise.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--athletes", type=int, default=200)
+    ap.add_argument("--weeks", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON document")
+    args = ap.parse_args(argv)
+    if args.athletes < 1 or args.weeks < 1:
+        ap.error("--athletes and --weeks must be at least 1")
+    runs, timing = simulate(args.athletes, args.weeks, args.seed)
+    out = report(runs, timing, args)
+    if args.json:
+        json.dump(out, sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print_text(out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
