@@ -20,6 +20,7 @@ _COMMAND_MODULES = [
     "orgs",
     "ops",
     "worker",
+    "deliveries",
     "quarantine",
 ]
 

@@ -234,9 +234,10 @@ def redeliver(store: EventStore, athlete_id: str, notifier: Notifier, recommenda
     """Send a dead-lettered recommendation again, now; on success it leaves the ledger. Raises the
     notifier's error (nothing changes) when the receiver still fails."""
     stored = _recommendation(store, athlete_id, uuid.UUID(recommendation_id))
-    notifier.deliver(stored.data)
-    resolve(store, athlete_id, notifier.channel, recommendation_id)
-    metrics.delivery(notifier.channel, "redelivered")
+    channel = notifier.channel
+    notifier_for(store, athlete_id, notifier).deliver(stored.data)  # the athlete's organisation's receiver
+    resolve(store, athlete_id, channel, recommendation_id)
+    metrics.delivery(channel, "redelivered")
 
 
 def operator_skip(store: EventStore, athlete_id: str, channel: str, recommendation_id: str) -> str:
