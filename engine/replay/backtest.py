@@ -166,6 +166,11 @@ def replay(source: str | Path, policies: Sequence[PolicySpec | str], out_dir: st
         from engine.replay.compare import compare_replay
 
         result.comparison = compare_replay(result.athlete_metrics.to_pylist(), labels, reference or labels[0])
+        if result.comparison:
+            from engine.replay.tables import write_table
+
+            write_table(result.comparison, None, out / "comparison.parquet", out / "comparison.csv" if csv else None)
+            result.files["comparison"] = out / "comparison.parquet"
         if report:
             from engine.replay.report_replay import replay_report
 

@@ -218,7 +218,7 @@ def write_report(out: Path, title: str, intro: str, sections: Sequence[tuple[str
         path.write_bytes(png)
         files[f"chart:{name}"] = path
         data = base64.b64encode(png).decode()
-        figures.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+        figures.append(f"<figure id='chart-{name}'><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     placed = {}
     for (name, _, _), figure in zip(charts, figures):
