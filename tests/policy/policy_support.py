@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.scenarios import START, History
-from events.vocabulary import RecommendationIssued
+from events.vocabulary import RecommendationIssued, RecommendationWithdrawn
 
 READINESS = ("brisk_walk_30min", "single_leg_squat_10", "single_leg_hops", "jog_on_spot_1min")
-STRENGTH_DAY, PLYOMETRIC_DAY, RUN_DAY, INTEGRATION_DAY = 7, 49, 70, 98
+STRENGTH_DAY, PLYOMETRIC_DAY, RUN_DAY, INTEGRATION_DAY = 7, 49, 70, 140
 
 
 def at(day: int, hour: int = 0) -> dt.datetime:
@@ -126,8 +126,30 @@ def phase_changes(recs: list[RecommendationIssued]) -> list[tuple[str, str, dt.d
             if r.kind in ("advance_phase", "regress_phase")]
 
 
-def day_of(rec: RecommendationIssued) -> int:
+def day_of(rec: RecommendationIssued | RecommendationWithdrawn) -> int:
     return (rec.decision_time - START).days
+
+
+def withdrawn(events: list, topic_name: str) -> list[RecommendationWithdrawn]:
+    """The withdrawals of ``topic_name`` among a replay's events."""
+    return [e for e in events if isinstance(e, RecommendationWithdrawn) and e.topic == topic_name]
+
+
+def issued(events: list) -> list[RecommendationIssued]:
+    return [e for e in events if isinstance(e, RecommendationIssued)]
+
+
+def in_force(events: list, when: dt.datetime | None = None) -> dict[str, RecommendationIssued]:
+    """The advice in force per topic after the events decided at or before ``when`` (all by default)."""
+    out: dict[str, RecommendationIssued] = {}
+    for e in events:
+        if when is not None and e.decision_time > when:
+            break
+        if isinstance(e, RecommendationIssued):
+            out[e.topic] = e
+        elif out.get(e.topic) is not None and out[e.topic].recommendation_id == e.recommendation_id:
+            del out[e.topic]
+    return out
 
 
 # -- watching the policy at every decision point ---------------------------------------------
