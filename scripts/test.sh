@@ -232,6 +232,17 @@ ensure_amtool() {
     || unavailable "could not install the prometheus-alertmanager package (amtool)"
 }
 
+# --- chromium (tests/replay renders the analysts' reports in a headless browser) ----------------
+
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 && return 0
+  if ! can_apt; then
+    unavailable "chromium is not installed (Debian package chromium; root and apt-get are needed to install it)"
+    return 0
+  fi
+  apt_install --no-install-recommends chromium || unavailable "could not install the chromium package"
+}
+
 # --- run ----------------------------------------------------------------------------------------
 
 ensure_venv
@@ -239,6 +250,7 @@ ensure_installed "[test]" "pytest hypothesis"
 ensure_redis
 ensure_postgres
 ensure_promtool
+ensure_chromium
 ensure_amtool
 
 status=0
