@@ -72,6 +72,8 @@ class Lane:
                 self.label, state.athlete_id, envelope.position, envelope.version,
                 f"{where} (type {envelope.type}, recorded_at {envelope.recorded_at.isoformat()})",
                 f"{type(exc).__name__}: {exc}") from exc
+        if state.quarantined and state.quarantined[-1].version == envelope.version:
+            return out  # the fold set it aside (projections.athlete.fold_or_quarantine): no outcome either
         self.tracker.on_event(envelope, state)
         return out
 

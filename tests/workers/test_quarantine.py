@@ -79,3 +79,12 @@ def test_an_unknown_athlete_is_an_error(store, poisoned):
     result = CliRunner().invoke(app, ["quarantine", "list", "--store", f"sqlite:///{store.path}", "--athlete", "x"])
     assert result.exit_code == 2
 
+
+
+def test_a_whole_store_replay_goes_past_the_quarantined_event(store, poisoned, tmp_path):
+    """`strideline replay` of the whole store folds past the event the live projector quarantined
+    (same fold, same decision) and finishes instead of exiting 1."""
+    _register()
+    result = CliRunner().invoke(app, ["replay", "--store", f"sqlite:///{store.path}", "--out", str(tmp_path / "r"),
+                                      "--workers", "1", "--no-report"])
+    assert result.exit_code == 0, result.output
