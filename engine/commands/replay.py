@@ -28,7 +28,7 @@ def _fail(console: Console, exc: Exception) -> None:
                    "Strideline with its default dependencies")
     else:
         message = str(exc)
-    console.print(f"[bold red]error:[/] {escape(message)}")
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line, whatever the width
     raise typer.Exit(1)
 
 
