@@ -26,7 +26,7 @@ from pathlib import Path
 from bench import appends, peer, replay
 from bench.data import OUT, START, cohort_submissions, flatten, load_cohort, remove_sqlite, take_events
 
-SECTIONS = ("appends", "replay", "live", "http", "memory")
+SECTIONS = ("appends", "replay", "live", "http", "noise", "memory")
 TARGETS = {
     "backtest_events_per_s": 1_000_000,
     "backtest_vs_peer_rebuild": 20.0,
@@ -39,6 +39,7 @@ TARGETS = {
     "http_batched_events_per_s": 5_000,
     "http_single_p99_ms": 20.0,
     "memory_peak_rss_mib": 1024.0,
+    "noise_compliant_median_per_week": 3,
 }
 
 
@@ -169,6 +170,19 @@ def section_http(args, results: dict) -> None:
     results["http"] = out
 
 
+def section_noise(args, results: dict) -> None:
+    from bench import noise
+    size = argparse.Namespace(athletes=min(args.athletes, 200), weeks=args.weeks, seed=args.seed)
+    runs, timing = noise.simulate(size.athletes, size.weeks, size.seed)
+    out = noise.report(runs, timing, size)
+    results["noise"] = out
+    compliant, everyone = out["groups"]["compliant"], out["groups"]["all"]
+    log(f"  noise ({size.athletes} athletes; `python bench/noise.py` for the detail): compliant recommendations "
+        f"per athlete-week median {compliant['issued_per_athlete_week']['median']}, p90 "
+        f"{compliant['issued_per_athlete_week']['p90']}; same-day contradictions "
+        f"{everyone['same_day_contradictions']['count']}, 48 h flip-flops {everyone['flip_flops_48h']['count']}")
+
+
 def section_memory(args, results: dict) -> None:
     store = args.memory_store or str(load_cohort(args.athletes, args.weeks, args.seed, log=log))
     cmd = [sys.executable, "-m", "bench.memory", store, str(OUT / "memory-replay"), str(args.processes)]
@@ -230,6 +244,12 @@ def summary(results: dict) -> list[tuple[str, str, str, str]]:
     if "single_redis" in http:
         row("HTTP single-event p99, Redis workers (ms)", http["single_redis"]["p99_ms"],
             TARGETS["http_single_p99_ms"], "", True)
+    if "noise" in results:
+        target = results["noise"]["target"]
+        row("noise: compliant recommendations per athlete-week, median", target["compliant_median_per_week"],
+            TARGETS["noise_compliant_median_per_week"], "", True)
+        rows.append(("noise: same-day contradictions", str(target["all_same_day_contradictions"]), "0",
+                     "met" if target["all_same_day_contradictions"] == 0 else "-"))
     if "memory" in results:
         row("replay peak RSS, largest process (MiB)", max(results["memory"]["peak_rss_mib_main"],
                                                           results["memory"]["peak_rss_mib_largest_worker"]),

@@ -81,19 +81,34 @@ def weekly_counts(recs: Iterable[Rec], time_zone: str, first_day: dt.date, end_d
     return counts
 
 
-def same_day_contradictions(recs: Iterable[Rec], time_zone: str) -> list[tuple[str, dt.date, tuple[str, ...]]]:
-    """(topic, local day, kinds) for each topic and day on which issued advice has two different
-    kinds, flags left out (a flag never contradicts a plan)."""
-    kinds: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
+def contradicting_days(recs: Iterable[Rec], time_zone: str) -> dict[tuple[str, dt.date], list[Rec]]:
+    """The issued advice of each (topic, local day) on which two different kinds were issued, flags
+    left out (a flag never contradicts a plan)."""
+    groups: dict[tuple[str, dt.date], list[Rec]] = defaultdict(list)
     for rec in issued(recs):
         if rec.kind != "flag":
-            kinds[rec.topic, local_day(rec.decision_time, time_zone)].append(rec.kind)
-    return [(topic, day, tuple(k)) for (topic, day), k in kinds.items() if len(set(k)) > 1]
+            groups[rec.topic, local_day(rec.decision_time, time_zone)].append(rec)
+    return {key: group for key, group in groups.items() if len({r.kind for r in group}) > 1}
 
 
-def flip_flops(recs: Iterable[Rec], window: dt.timedelta = FLIP_FLOP_WINDOW) -> list[tuple[str, dt.datetime, str]]:
-    """(topic, time of the return, kinds A>B>A) for each A, B, A on one topic (consecutive issued
-    progress/hold/deload advice on that topic) where the return comes within ``window`` of A."""
+def same_day_contradictions(recs: Iterable[Rec], time_zone: str) -> list[tuple[str, dt.date, tuple[str, ...]]]:
+    """(topic, local day, kinds in issue order) for each contradicting day (see ``contradicting_days``)."""
+    return [(topic, day, tuple(r.kind for r in group))
+            for (topic, day), group in contradicting_days(recs, time_zone).items()]
+
+
+class FlipFlop(NamedTuple):
+    topic: str
+    returned_at: dt.datetime
+    kinds: str
+    """``hold>deload>hold``."""
+    rules: str
+    """The three rule ids, ``>``-separated."""
+
+
+def flip_flops(recs: Iterable[Rec], window: dt.timedelta = FLIP_FLOP_WINDOW) -> list[FlipFlop]:
+    """Each A, B, A on one topic (consecutive issued progress/hold/deload advice on that topic, B of
+    another kind) where the return to A comes within ``window`` of A."""
     by_topic: dict[str, list[Rec]] = defaultdict(list)
     for rec in issued(recs):
         if rec.kind in FLIP_FLOP_KINDS:
@@ -103,7 +118,8 @@ def flip_flops(recs: Iterable[Rec], window: dt.timedelta = FLIP_FLOP_WINDOW) -> 
         seq.sort(key=lambda r: r.decision_time)  # stable: one decision point keeps its order
         for a, b, c in zip(seq, seq[1:], seq[2:]):
             if a.kind == c.kind != b.kind and c.decision_time - a.decision_time <= window:
-                out.append((topic, c.decision_time, f"{a.kind}>{b.kind}>{c.kind}"))
+                out.append(FlipFlop(topic, c.decision_time, f"{a.kind}>{b.kind}>{c.kind}",
+                                    f"{a.rule_id}>{b.rule_id}>{c.rule_id}"))
     return out
 
 
@@ -231,8 +247,12 @@ class GroupFigures:
         self.withdrawn += len(gone)
         self.issued_weekly += weekly_counts(mine, run.time_zone, run.first_day, run.end_day)
         self.withdrawn_weekly += weekly_counts(gone, run.time_zone, run.first_day, run.end_day)
-        self.contradictions += [(run.athlete_id, *c) for c in same_day_contradictions(mine, run.time_zone)]
-        self.flip_flops += [(run.athlete_id, *f) for f in flip_flops(mine)]
+        zone = ZoneInfo(run.time_zone)
+        for (topic, day), group in contradicting_days(mine, run.time_zone).items():
+            rules = " > ".join(r.rule_id for r in group)
+            timeline = ", ".join(f"{r.kind} ({r.rule_id}) {r.decision_time.astimezone(zone):%H:%M}" for r in group)
+            self.contradictions.append((run.athlete_id, topic, day, rules, timeline))
+        self.flip_flops += flip_flops(mine)
         self.deload_points += deloads_per_point(mine)
         self.red_pain_points += deloads_per_point(mine, rule_prefix="pain.")
         self.kinds.update(r.kind for r in mine)
@@ -262,12 +282,14 @@ class GroupFigures:
             "same_day_contradictions": {"count": len(self.contradictions),
                                         "per_100_athlete_weeks": self.per_100_weeks(len(self.contradictions)),
                                         "by_topic": dict(Counter(c[1] for c in self.contradictions).most_common(top)),
-                                        "examples": [f"{a} {t} {d}: {'/'.join(k)}"
-                                                     for a, t, d, k in self.contradictions[:3]]},
+                                        "by_rules": dict(Counter(c[3] for c in self.contradictions).most_common(top)),
+                                        "examples": [f"{a} {t} {d}: {timeline}"
+                                                     for a, t, d, _, timeline in self.contradictions[:5]]},
             "flip_flops_48h": {"count": len(self.flip_flops),
                                "per_100_athlete_weeks": self.per_100_weeks(len(self.flip_flops)),
-                               "by_topic": dict(Counter(f[1] for f in self.flip_flops).most_common(top)),
-                               "by_pattern": dict(Counter(f[3] for f in self.flip_flops).most_common(top))},
+                               "by_topic": dict(Counter(f.topic for f in self.flip_flops).most_common(top)),
+                               "by_pattern": dict(Counter(f.kinds for f in self.flip_flops).most_common(top)),
+                               "by_rules": dict(Counter(f.rules for f in self.flip_flops).most_common(top))},
             "deloads_per_decision_point": bundling(self.deload_points),
             "deloads_per_red_pain_point": bundling(self.red_pain_points),
             "by_kind": dict(self.kinds.most_common()),
@@ -319,8 +341,14 @@ def print_text(out: dict) -> None:
         print(f"  withdrawals per athlete-week: median {x['median']}, p90 {x['p90']}, mean {x['mean']}")
         print(f"  same-day contradictions: {c['count']} ({c['per_100_athlete_weeks']} per 100 athlete-weeks) "
               f"{c['by_topic']}")
+        for rules, n in list(c["by_rules"].items())[:5]:
+            print(f"    {n} x {rules}")
+        for example in c["examples"][:3]:
+            print(f"    e.g. {example}")
         print(f"  48 h flip-flops: {f['count']} ({f['per_100_athlete_weeks']} per 100 athlete-weeks) "
               f"{f['by_pattern']}")
+        for rules, n in list(f["by_rules"].items())[:3]:
+            print(f"    {n} x {rules}")
         print(f"  deloads per decision point with a deload: mean {d['mean']}, max {d['max']}, "
               f"{d['more_than_one']} of {d['points']} points with more than one; red pain points: mean "
               f"{r['mean']}, max {r['max']}, {r['more_than_one']} of {r['points']} with more than one")

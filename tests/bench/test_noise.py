@@ -63,10 +63,10 @@ def test_withdrawals_and_repeated_kinds_are_no_contradiction(noise):
 
 def test_a_return_to_the_first_kind_within_48_hours_is_a_flip_flop(noise):
     """Given hold, deload 12 h later and hold again 47 h after the first on `pain`,
-    when flip-flops are counted, then there is one, named hold>deload>hold."""
+    when flip-flops are counted, then there is one, named hold>deload>hold with its rules."""
     recs = [noise.Rec(at(0, 0), "pain", "hold", "a"), noise.Rec(at(0, 12), "pain", "deload", "b"),
             noise.Rec(at(1, 23), "pain", "hold", "a")]
-    assert noise.flip_flops(recs) == [("pain", at(1, 23), "hold>deload>hold")]
+    assert noise.flip_flops(recs) == [noise.FlipFlop("pain", at(1, 23), "hold>deload>hold", "a>b>a")]
 
 
 def test_a_return_after_48_hours_or_on_another_topic_is_no_flip_flop(noise):
@@ -86,7 +86,7 @@ def test_flags_and_phase_kinds_do_not_make_or_break_a_flip_flop(noise):
     recs = [noise.Rec(at(3, 8), "strength", "progress", "p"), noise.Rec(at(3, 9), "strength", "flag", "f"),
             noise.Rec(at(3, 10), "strength", "hold", "h"), noise.Rec(at(3, 11), "strength", "advance_phase", "x"),
             noise.Rec(at(3, 12), "strength", "progress", "p")]
-    assert [f[2] for f in noise.flip_flops(recs)] == ["progress>hold>progress"]
+    assert [f.kinds for f in noise.flip_flops(recs)] == ["progress>hold>progress"]
 
 
 def test_deloads_are_counted_per_decision_point(noise):
