@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from policy_support import STRENGTH_DAY, at, day_of, phase_changes, rule, topic
+from policy_support import STRENGTH_DAY, at, day_of, in_force, issued, phase_changes, rule, topic, withdrawn
 
 from engine.scenarios import History
 from events.vocabulary import InjuryReported
@@ -98,29 +98,36 @@ def _bsi_runner(journey, site="posteromedial_tibia"):
     return j
 
 
-def test_bsi_pain_while_running_stops_running(policy, journey):
-    """Pain 1 during a level-3 walk-run: bsi.running_pain, no running for 3 days, back to level 2."""
+def _painful_level_3(journey):
+    """A low-risk BSI runner on the walk-run ladder: levels 1 and 2 done, pain 1 during level 3 on day 79."""
     j = _bsi_runner(journey)
     for d, level in [(71, 1), (73, 1), (75, 2), (77, 2), (79, 3)]:
         j.h.day(d).run(2.0, 20, rpe=3, kind="walk_run", level=level)
     j.h.pain(1, "during")
-    state, recs = j.h.replay(policy, horizon=at(84))
-    [bsi] = rule(recs, "bsi.running_pain")
-    assert (bsi.kind, day_of(bsi)) == ("deload", 79)
+    return j
+
+
+def test_bsi_pain_while_running_stops_running(policy, journey):
+    """Given pain 1 during a level-3 walk-run, then bsi.running_pain: no running for 3 days, back to
+    level 2, covering the running plan."""
+    j = _painful_level_3(journey)
+    [bsi] = rule(j.h.recommendations(policy, horizon=at(84)), "bsi.running_pain")
+    assert (bsi.kind, bsi.topic, day_of(bsi)) == ("deload", "bsi", 79)
     assert bsi.target == {"no_running_days": 3, "walk_run_level": 2}
     assert bsi.rationale["level"] == 3 and bsi.rationale["bone_site"] == "posteromedial_tibia"
 
 
-def test_bsi_pain_holds_running_advice_for_three_days(policy, journey):
-    """During the 3-day hold no walk-run progress is given; it comes back on day 4."""
-    j = _bsi_runner(journey)
-    for d, level in [(71, 1), (73, 1), (75, 2), (77, 2), (79, 3)]:
-        j.h.day(d).run(2.0, 20, rpe=3, kind="walk_run", level=level)
-    j.h.pain(1, "during")
-    recs = j.h.recommendations(policy, horizon=at(84))
-    walk_run = [(day_of(r), r.target["walk_run_level"]) for r in topic(recs, "run:walk_run")]
-    assert [d for d, _ in walk_run if 79 <= d < 82] == []
-    assert walk_run[-1] == (82, 3)
+def test_rules_4_bsi_pain_repeats_the_lower_level_before_the_one_that_hurt(policy, journey):
+    """Given BSI pain at level 3 on day 79, then after the 3-day hold (withdrawn at day 82) the plan is
+    level 2, not the level that hurt; level 2 done twice pain-free (days 82, 84) brings back level 3."""
+    j = _painful_level_3(journey)
+    j.h.day(82).run(2.0, 20, rpe=3, kind="walk_run", level=2)
+    j.h.day(84).run(2.0, 20, rpe=3, kind="walk_run", level=2)
+    _, events = j.h.replay(policy, horizon=at(85))
+    assert [(day_of(w), w.reason) for w in withdrawn(events, "bsi")] == [(82, "no_longer_holds")]
+    assert in_force(events, at(82))["run"].target == {"walk_run_level": 2}
+    assert [(day_of(r), r.kind, r.target["walk_run_level"]) for r in topic(issued(events), "run")
+            if day_of(r) >= 79] == [(79, "deload", 2), (84, "progress", 3)]
 
 
 def test_bsi_pain_outside_running_is_not_running_pain(policy, journey):
