@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from policy_support import INTEGRATION_DAY, RUN_DAY, STRENGTH_DAY, at, day_of, rule
+from policy_support import INTEGRATION_DAY, RUN_DAY, STRENGTH_DAY, at, day_of, issued, rule, withdrawn
 
 from engine.scenarios import History
 
@@ -150,14 +150,16 @@ def test_easy_runs_and_hard_walk_runs_are_not_dropoff3(policy, journey):
 
 
 def test_dropoff3_flag_clears_after_a_week_of_easy_running(policy, journey):
-    """The flag is withdrawn seven days after the intense run; a new one later is news again."""
+    """The flag is withdrawn (no_longer_holds) seven days after the intense run; a new one later is news
+    again."""
     j = journey().to_return_to_run()
     j.h.day(RUN_DAY + 2).run(5, rpe=4, kind="interval")
     for d in range(RUN_DAY + 3, RUN_DAY + 12):
         j.h.day(d).pain(0, "rest")
     j.h.day(RUN_DAY + 12).run(5, rpe=4, kind="race")
-    state, recs = j.h.replay(policy)
-    assert [day_of(r) for r in rule(recs, D3)] == [RUN_DAY + 2, RUN_DAY + 12]
+    _, events = j.h.replay(policy)
+    assert [day_of(r) for r in rule(issued(events), D3)] == [RUN_DAY + 2, RUN_DAY + 12]
+    assert [(day_of(w), w.reason) for w in withdrawn(events, "dropoff:3")] == [(RUN_DAY + 9, "no_longer_holds")]
 
 
 def test_intense_runs_in_integration_are_not_dropoff3(policy, journey):
@@ -173,27 +175,28 @@ def test_intense_runs_in_integration_are_not_dropoff3(policy, journey):
 def test_dropoff4_detected_at_a_day_boundary_when_nothing_is_logged(policy, journey):
     """In integration, two complete weeks with no strength session flag drop-off 4 at the Monday
     midnight that closes the second week, with no event to trigger it."""
-    j = journey().to_integration()  # last lift on day 102, last log on day 105
-    recs = j.h.recommendations(policy, horizon=at(125))
+    j = journey().to_integration()  # integration from day 140; last lift on day 153, last log on day 153
+    recs = j.h.recommendations(policy, horizon=at(INTEGRATION_DAY + 30))
     [flag] = rule(recs, D4)
-    assert flag.decision_time == at(INTEGRATION_DAY + 21)  # Monday 00:00 after weeks 105-111, 112-118
+    assert flag.decision_time == at(INTEGRATION_DAY + 28)  # Monday 00:00 after weeks 154-160, 161-167
     assert flag.trigger_position == len(j.h.envelopes)
     assert flag.rationale == {"sessions_per_week": "0,0", "min_sessions": 2}
-    just_before = at(INTEGRATION_DAY + 21) - dt.timedelta(seconds=1)
+    just_before = at(INTEGRATION_DAY + 28) - dt.timedelta(seconds=1)
     assert rule(j.h.recommendations(policy, horizon=just_before), D4) == []
 
 
 def test_dropoff4_one_session_a_week(policy, journey):
     """Running on but lifting once a week for two weeks: drop-off 4."""
     j = journey().to_integration()
-    for d in range(106, 121):
-        j.h.day(d).pain(0, "rest")
-        if d % 2 == 0:
-            j.h.run(6, rpe=3)
-        if d % 7 == 2:
-            j.h.lift("squat", 80, 6, 4, rpe=8)
+    for d in range(j.d, j.d + 15):
+        with j.h.day(d).batch():
+            j.h.pain(0, "rest")
+            if d % 2 == 0:
+                j.h.run(6, rpe=3)
+            if d % 7 == 2:
+                j.h.lift("squat", 80, 6, 4, rpe=8)
     [flag] = rule(j.h.recommendations(policy), D4)
-    assert flag.decision_time == at(119)
+    assert flag.decision_time == at(INTEGRATION_DAY + 28)
     assert flag.rationale["sessions_per_week"] == "1,1"
 
 
@@ -213,7 +216,7 @@ def test_no_logs_for_five_days_is_flagged_at_midnight(policy, journey):
     [flag] = rule(j.h.recommendations(policy, horizon=at(20)), "adherence.no_logs")
     assert flag.decision_time == at(13)
     assert (flag.topic, flag.kind) == ("dropoff:silent", "flag")
-    assert flag.rationale == {"days_since_last_log": 5, "phase": "strength"}
+    assert flag.rationale == {"days_since_last_log": 5, "no_log_days": 5, "phase": "strength"}
 
 
 def test_no_logs_flag_once_per_silence(policy, journey):
