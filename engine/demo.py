@@ -15,8 +15,10 @@ import msgspec
 
 from engine import pipeline
 from engine.clock import ManualClock
+from projections.calendar import zone as local_zone
 from engine.runtime import build_runtime
 from engine.store.sqlite import SQLiteEventStore
+from events.vocabulary import RecommendationIssued, RecommendationWithdrawn
 
 DROP_OFF_NAMES = {
     "dropoff.1_exit_at_pain_relief": "1 exit at pain relief",
@@ -31,9 +33,11 @@ class DemoResult(msgspec.Struct):
     athletes: int
     events: int
     recommendations: int
+    """Advice issued (withdrawals are counted apart)."""
     seconds: float
     store_path: str
     end: dt.datetime
+    withdrawals: int = 0
 
 
 def _simulator():
@@ -77,17 +81,20 @@ def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads:
         end = clock.now()  # the simulator's last sends may fall after the last week's midnight
         live.tick_all()
         live.drain()
-    recs = sum(len(pipeline.recommendations(store, a)) for a in pipeline.athletes(store))
-    result = DemoResult(len(pipeline.athletes(store)), events, recs, time.perf_counter() - began,
-                        str(store_path), end)
+    streams = [pipeline.recommendations(store, a) for a in pipeline.athletes(store)]
+    issued = sum(1 for recs in streams for r in recs if isinstance(r, RecommendationIssued))
+    result = DemoResult(len(streams), events, issued, time.perf_counter() - began, str(store_path), end,
+                        withdrawals=sum(len(recs) for recs in streams) - issued)
     store.close()
     return result
 
 
 def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> dict:
-    """Athletes per phase, drop-off flags by point, recommendations by kind, a few timelines."""
+    """Athletes per phase, drop-off flags by point, recommendations by kind, withdrawals by reason,
+    a few timelines."""
     phases: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[str] = collections.Counter()
+    withdrawn: collections.Counter[str] = collections.Counter()
     dropoffs: collections.Counter[str] = collections.Counter()
     flagged: dict[str, set[str]] = collections.defaultdict(set)
     rules: collections.Counter[str] = collections.Counter()
@@ -97,6 +104,9 @@ def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> 
         phases[state.phase.phase] += 1
         recs = pipeline.recommendations(store, athlete_id)
         for rec in recs:
+            if isinstance(rec, RecommendationWithdrawn):
+                withdrawn[str(rec.reason)] += 1
+                continue
             kinds[rec.kind] += 1
             rules[rec.rule_id] += 1
             if rec.rule_id in DROP_OFF_NAMES:
@@ -104,15 +114,27 @@ def summarise(store: SQLiteEventStore, end: dt.datetime, timelines: int = 3) -> 
                 flagged[DROP_OFF_NAMES[rec.rule_id]].add(athlete_id)
         stories.append((len(state.phase.changes), athlete_id, state, recs))
     stories.sort(key=lambda s: (-s[0], s[1]))
-    return {"phases": phases, "kinds": kinds, "dropoffs": dropoffs, "rules": rules,
+    return {"phases": phases, "kinds": kinds, "withdrawn": withdrawn, "dropoffs": dropoffs, "rules": rules,
             "athletes_flagged": {k: len(v) for k, v in flagged.items()},
             "timelines": [_timeline(a, s, r, end) for _, a, s, r in stories[:timelines]]}
 
 
+KEY_KINDS = ("advance_phase", "regress_phase", "deload", "flag")
+
+
 def _timeline(athlete_id, state, recs, end) -> dict:
-    key = [r for r in recs if r.kind in ("advance_phase", "regress_phase", "deload", "flag")]
+    """Phase changes and the key advice (phase, deloads, flags, and withdrawals by correction), each
+    dated in the athlete's zone, with its explanation and the numbers compared."""
+    zone = local_zone(state.profile.time_zone)
+    key = [r for r in recs if (isinstance(r, RecommendationIssued) and (r.kind in KEY_KINDS or r.topic == "run"))
+           or (isinstance(r, RecommendationWithdrawn) and r.reason == "correction")]
+    rows = []
+    for r in key[:10]:
+        day = r.decision_time.astimezone(zone).date().isoformat()
+        if isinstance(r, RecommendationWithdrawn):
+            rows.append((day, "withdrawn", r.rule_id, f"{r.reason}: {r.explanation}", {}))
+        else:
+            rows.append((day, r.kind, r.rule_id, r.explanation, {k: v for k, v in r.rationale.items() if v is not None}))
     return {"athlete_id": athlete_id, "phase": state.phase.phase,
             "changes": [(dt.date.fromordinal(c.day).isoformat(), c.phase, c.rule_id) for c in state.phase.changes],
-            "key_recommendations": [(r.decision_time.date().isoformat(), r.kind, r.rule_id, r.explanation,
-                                     {k: v for k, v in r.rationale.items() if v is not None})
-                                    for r in key[:8]]}
+            "key_recommendations": rows}

@@ -99,9 +99,15 @@ def _now(store: EventStore) -> dt.datetime:
     return clock.now() if clock is not None else dt.datetime.now(dt.timezone.utc)
 
 
-def project_athlete(store: EventStore, athlete_id: str, policy: Policy) -> ProjectionOutcome:
-    """Fold every new event of the athlete and evaluate its decision points."""
-    return _run(store, athlete_id, policy, None, read_events=True)
+def project_athlete(store: EventStore, athlete_id: str, policy: Policy,
+                    horizon: dt.datetime | None = None) -> ProjectionOutcome:
+    """Fold every new event of the athlete and evaluate its decision points: one per stored batch,
+    and each local midnight between batches. With ``horizon`` (aware), also the midnights after
+    the last batch up to it: a diary backfilled in one go gets its day-by-day decisions, and time
+    passing with no logs (silence, drop-off 4) is judged up to then."""
+    if horizon is not None and horizon.tzinfo is None:
+        raise ValueError("horizon must be an aware datetime (e.g. datetime.now(timezone.utc))")
+    return _run(store, athlete_id, policy, horizon, read_events=True)
 
 
 def tick_athlete(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetime) -> ProjectionOutcome:

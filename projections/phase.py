@@ -233,8 +233,11 @@ def volume_weeks_met(load: ld.LoadState, pain: pn.PainState, day: int, baseline_
 
 
 def return_to_run_exit(load: ld.LoadState, pain: pn.PainState, day: int, baseline_km: float,
-                       c: PhaseCriteria, limits: pn.PainThresholds) -> tuple[bool, dict]:
+                       c: PhaseCriteria, limits: pn.PainThresholds,
+                       ladder_complete: bool = True) -> tuple[bool, dict]:
+    """Pre-injury weekly volume for ``volume_weeks`` complete weeks with green pain, after the
+    walk-run ladder is complete (the ladder cannot be skipped: RULES.md 5)."""
     met, volumes = volume_weeks_met(load, pain, day, baseline_km, c, limits)
-    return met >= c.volume_weeks, {"weekly_km": ",".join(map(str, volumes)),
-                                   "pre_injury_weekly_km": baseline_km, "weeks_met": met,
-                                   "weeks_needed": c.volume_weeks}
+    return met >= c.volume_weeks and ladder_complete, {
+        "weekly_km": ",".join(map(str, volumes)), "pre_injury_weekly_km": baseline_km, "weeks_met": met,
+        "weeks_needed": c.volume_weeks, "walk_run_ladder_complete": ladder_complete}

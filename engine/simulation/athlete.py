@@ -232,7 +232,10 @@ class SimulatedAthlete(Training):
             items.append((at, SleepLogged(hours=round(self.sleep_h, 1), quality=min(5, max(1, int(self.sleep_h - 3.5))))))
         rest = t.rest_pain(rng)
         self.rest_today = rest
-        morning = rest if rng.random() < 0.7 else min(10, rest + 1)
+        # Scale noise of one point either way; a real rise above baseline comes from the tissue model
+        # (rest pain up after load beyond capacity), not from the noise (RULES.md 4's tolerance).
+        noise = rng.random()
+        morning = rest if noise < 0.8 else min(10, rest + 1) if noise < 0.9 else max(0, rest - 1)
         baseline = self.morning_base
         self.streak = self.streak + 1 if rest <= 2 and morning <= max(baseline, 2) else 0
         self.morning_base = baseline * 0.8 + morning * 0.2

@@ -4,6 +4,7 @@ a correction removed the evidence the last advance stood on (RULES.md 1)."""
 from __future__ import annotations
 
 from engine.policies.base import Advice
+from engine.policies.baseline import running
 from engine.policies.baseline.config import BaselineConfig
 from projections import pain as pn
 from projections import phase as ph
@@ -45,7 +46,9 @@ def exit_check(cfg: BaselineConfig, s: AthleteState, phase: str, day: int, enter
                 f"{why['plyometric_sessions']} plyometric sessions 48 h apart (needed {c.plyometric_min_sessions}) "
                 f"and every drill of the ladder done pain-free.")
     else:
-        ready, why = ph.return_to_run_exit(s.load, s.pain, day, p.pre_injury_weekly_km, c, cfg.pain)
+        ladder, _ = running.judge(s, cfg.run, cfg.pain, until_day=day)
+        ready, why = ph.return_to_run_exit(s.load, s.pain, day, p.pre_injury_weekly_km, c, cfg.pain,
+                                           ladder.complete)
         text = (f"Weekly easy running of {why['weekly_km']} km against your pre-injury {p.pre_injury_weekly_km:g} km "
                 f"for {why['weeks_met']} of {c.volume_weeks} weeks with green pain.")
     return ready, why, text

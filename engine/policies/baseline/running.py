@@ -55,10 +55,13 @@ def _painful(s: AthleteState, day: int, limits: pn.PainThresholds) -> bool:
     return s.pain.activity.get(day, 0) > threshold
 
 
-def judge(s: AthleteState, cfg: RunConfig, limits: pn.PainThresholds) -> tuple[Ladder, list[JudgedRun]]:
-    """Walk every retained run in day order: the ladder's state and each continuous run's verdict."""
+def judge(s: AthleteState, cfg: RunConfig, limits: pn.PainThresholds,
+          until_day: int = 10**7) -> tuple[Ladder, list[JudgedRun]]:
+    """Walk every retained run (up to ``until_day``) in day order: the ladder's state and each
+    continuous run's verdict."""
     runs = sorted(((e.day, e.position, key, e.data) for key, e in s.entries.items()
-                   if type(e.data) is RunLogged and e.data.kind != RunKind.WALK), key=lambda r: r[:2])
+                   if type(e.data) is RunLogged and e.data.kind != RunKind.WALK and e.day <= until_day),
+                  key=lambda r: r[:2])
     fresh: dict[int, list[int]] = {}  # level -> pain-free days since that level was last reset
     eligible: list[tuple[int, float]] = []
     judged: list[JudgedRun] = []
