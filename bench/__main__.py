@@ -173,8 +173,9 @@ def section_http(args, results: dict) -> None:
 def section_noise(args, results: dict) -> None:
     from bench import noise
     size = argparse.Namespace(athletes=min(args.athletes, 200), weeks=args.weeks, seed=args.seed)
-    runs, timing = noise.simulate(size.athletes, size.weeks, size.seed)
-    out = noise.report(runs, timing, size)
+    cohort = list(noise.simulated_cohort(size.athletes, size.weeks, size.seed))
+    runs, timing = noise.simulate(size.athletes, size.weeks, size.seed, cohort=cohort)
+    out = noise.report(runs, timing | {"simulator": noise.simulator_digest()}, size)
     results["noise"] = out
     compliant, everyone = out["groups"]["compliant"], out["groups"]["all"]
     log(f"  noise ({size.athletes} athletes; `python bench/noise.py` for the detail): compliant recommendations "

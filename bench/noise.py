@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/noise.py                        # 200 athletes x 16 weeks, seed 1
     .venv/bin/python bench/noise.py --athletes 50 --json   # machine-readable figures
-    PYTHONPATH=/tmp/before .venv/bin/python bench/noise.py # the same cohort through an older checkout
+    .venv/bin/python bench/noise.py --save-cohort /tmp/c.jsonl               # keep the simulated logs...
+    PYTHONPATH=/tmp/before .venv/bin/python bench/noise.py --cohort /tmp/c.jsonl  # ...for an older checkout
 
 Every athlete's simulated log goes through ``engine.decisions.advance`` in memory (no store): one
 envelope per event, ``recorded_at`` = the submission's send time (as live ingest stamps it), then the
 day boundaries up to the horizon. Only APIs that exist in every version since the advice rework
 are used (``advance`` returns the recommendation stream; withdrawals, when the engine has them, are
-counted apart), so the script measures an older checkout put first on ``PYTHONPATH``.
+counted apart), so the script measures an older checkout put first on ``PYTHONPATH``; ``--cohort``
+feeds both the same logs even when the simulator changed between them. Seconds are the decisions'
+(``advance``), not the simulation's.
 
 Figures, for all athletes and for compliant (diligent) ones: recommendations issued per athlete-week
 (median, p90), withdrawals per athlete-week, same-day contradictions, 48 h flip-flops, deloads at one
@@ -36,6 +39,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+import msgspec
+
+from events import Envelope, NewEvent
 
 DEFAULT_START = dt.date(2026, 1, 5)
 FLIP_FLOP_KINDS = frozenset({"progress", "hold", "deload"})
@@ -158,47 +165,87 @@ class AthleteRun:
         return (self.end_day - self.first_day).days / 7
 
 
-def envelopes_of(athlete_id: str, submissions) -> Iterator:
+class LoggedAthlete(msgspec.Struct, frozen=True):
+    """One simulated athlete's log as its app sent it (also a line of a ``--save-cohort`` file)."""
+
+    athlete_id: str
+    habit: str
+    time_zone: str
+    submissions: list[tuple[dt.datetime, list[NewEvent]]]
+    """(send time, events) per submission, in send order."""
+
+
+def simulated_cohort(athletes: int, weeks: int, seed: int, start: dt.date = DEFAULT_START) -> Iterator[LoggedAthlete]:
+    from engine.simulation import make_athlete, simulate_athlete
+
+    for index in range(athletes):
+        profile = make_athlete(index, seed, start).profile
+        yield LoggedAthlete(profile.athlete_id, str(profile.habit), profile.time_zone,
+                            [(s.send_at, s.events) for s in simulate_athlete(index, weeks, seed, start)])
+
+
+def simulator_digest() -> str:
+    """Which simulator wrote a cohort (two engines compare fairly only on the same logs)."""
+    import hashlib
+
+    import engine.simulation
+    digest = hashlib.blake2b(digest_size=4)
+    for path in sorted(Path(engine.simulation.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def save_cohort(path: Path, header: dict, cohort: Iterable[LoggedAthlete]) -> None:
+    with open(path, "wb") as out:
+        out.write(msgspec.json.encode(header) + b"\n")
+        for athlete in cohort:
+            out.write(msgspec.json.encode(athlete) + b"\n")
+
+
+def read_cohort(path: Path) -> tuple[dict, list[LoggedAthlete]]:
+    """A saved cohort, decoded by this checkout's event types (an older one refuses events it lacks)."""
+    lines = Path(path).read_bytes().splitlines()
+    decoder = msgspec.json.Decoder(LoggedAthlete)
+    return json.loads(lines[0]), [decoder.decode(line) for line in lines[1:] if line.strip()]
+
+
+def envelopes_of(athlete: LoggedAthlete) -> Iterator[Envelope]:
     """The athlete's events as the store would hand them back: versions 1.., one ``recorded_at`` per
     submission (its send time, strictly increasing as the store's clock makes it)."""
-    from events import Envelope
-
     version, last = 0, None
-    for submission in submissions:
-        recorded = submission.send_at if last is None or submission.send_at > last else last + dt.timedelta(
-            microseconds=1)
-        last = recorded
-        for event in submission.events:
+    for send_at, events in athlete.submissions:
+        last = recorded = send_at if last is None or send_at > last else last + dt.timedelta(microseconds=1)
+        for event in events:
             version += 1
-            yield Envelope(event_id=event.event_id or uuid.uuid4(), stream=athlete_id, version=version,
+            yield Envelope(event_id=event.event_id or uuid.uuid4(), stream=athlete.athlete_id, version=version,
                            position=version, occurred_at=event.occurred_at, recorded_at=recorded, data=event.data,
                            source=event.source)
 
 
-def run_athlete(index: int, weeks: int, seed: int, policy, start: dt.date = DEFAULT_START) -> AthleteRun:
+def run_athlete(athlete: LoggedAthlete, policy, horizon: dt.datetime) -> AthleteRun:
+    """The athlete's whole log through ``advance`` in memory, then the day boundaries to ``horizon``."""
     from engine.decisions import advance
-    from engine.simulation import make_athlete, simulate_athlete
     from projections.athlete import AthleteState
 
-    profile = make_athlete(index, seed, start).profile
-    envelopes = list(envelopes_of(profile.athlete_id, simulate_athlete(index, weeks, seed, start)))
-    horizon = dt.datetime.combine(start + dt.timedelta(weeks=weeks), dt.time(), tzinfo=dt.timezone.utc)
+    envelopes = list(envelopes_of(athlete))
     if envelopes:
         horizon = max(horizon, envelopes[-1].recorded_at)
-    state = AthleteState(athlete_id=profile.athlete_id)
-    recs = [Rec.of(e) for e in advance(state, envelopes, policy, horizon)]
-    tz = profile.time_zone
+    recs = [Rec.of(e) for e in advance(AthleteState(athlete_id=athlete.athlete_id), envelopes, policy, horizon)]
+    tz = athlete.time_zone
     first = local_day(envelopes[0].recorded_at, tz) if envelopes else local_day(horizon, tz)
-    return AthleteRun(profile.athlete_id, str(profile.habit), tz, first, local_day(horizon, tz), len(envelopes), recs)
+    return AthleteRun(athlete.athlete_id, athlete.habit, tz, first, local_day(horizon, tz), len(envelopes), recs)
 
 
-def simulate(athletes: int, weeks: int, seed: int, policy=None) -> tuple[list[AthleteRun], dict]:
-    """Every athlete through ``advance``; also the wall and CPU seconds spent."""
+def simulate(athletes: int, weeks: int, seed: int, policy=None, *, cohort: Iterable[LoggedAthlete] | None = None,
+             start: dt.date = DEFAULT_START) -> tuple[list[AthleteRun], dict]:
+    """Every athlete (simulated now, or ``cohort``) through ``advance``; also the wall and CPU seconds."""
     if policy is None:
         from engine.policies.baseline import BaselinePolicy
         policy = BaselinePolicy()
+    horizon = dt.datetime.combine(start + dt.timedelta(weeks=weeks), dt.time(), tzinfo=dt.timezone.utc)
     wall, cpu = time.perf_counter(), time.process_time()
-    runs = [run_athlete(i, weeks, seed, policy) for i in range(athletes)]
+    logs = simulated_cohort(athletes, weeks, seed, start) if cohort is None else cohort
+    runs = [run_athlete(athlete, policy, horizon) for athlete in logs]
     return runs, {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
                   "policy": f"{policy.name} {policy.version}", "engine": engine_checkout()}
 
@@ -323,7 +370,7 @@ def print_text(out: dict) -> None:
     print(f"noise budget: {out['athletes']} athletes x {out['weeks']} weeks, seed {out['seed']}, {out['policy']}; "
           f"{out['events']:,} events in {out['wall_s']} s wall, {out['cpu_s']} s CPU "
           f"(load average {out['load_average'][0]})")
-    print(f"engine: {out['engine']}")
+    print(f"engine: {out['engine']}; simulator {out.get('simulator', '?')}")
     for name, g in out["groups"].items():
         if name.startswith("habit:"):
             w = g["issued_per_athlete_week"]
@@ -368,11 +415,26 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--weeks", type=int, default=16)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON document")
+    ap.add_argument("--save-cohort", type=Path, metavar="FILE", help="also write the simulated logs (JSON lines)")
+    ap.add_argument("--cohort", type=Path, metavar="FILE",
+                    help="measure the logs of a --save-cohort file instead of simulating (same logs for two engines)")
     args = ap.parse_args(argv)
     if args.athletes < 1 or args.weeks < 1:
         ap.error("--athletes and --weeks must be at least 1")
-    runs, timing = simulate(args.athletes, args.weeks, args.seed)
-    out = report(runs, timing, args)
+    if args.cohort:
+        try:
+            header, cohort = read_cohort(args.cohort)
+        except (OSError, ValueError, msgspec.ValidationError) as exc:
+            ap.error(f"--cohort {args.cohort}: {exc}")
+        args.athletes, args.weeks, args.seed = header["athletes"], header["weeks"], header["seed"]
+        simulator = header["simulator"]
+    else:
+        cohort, simulator = list(simulated_cohort(args.athletes, args.weeks, args.seed)), simulator_digest()
+        if args.save_cohort:
+            save_cohort(args.save_cohort, {"athletes": args.athletes, "weeks": args.weeks, "seed": args.seed,
+                                           "simulator": simulator}, cohort)
+    runs, timing = simulate(args.athletes, args.weeks, args.seed, cohort=cohort)
+    out = report(runs, timing | {"simulator": simulator}, args)
     if args.json:
         json.dump(out, sys.stdout, indent=2, default=str)
         print()

@@ -141,3 +141,12 @@ def test_the_script_runs_a_tiny_cohort_through_the_engine(noise, capsys):
     everyone = printed["groups"]["all"]
     assert printed["athletes"] == 2 and everyone["events"] == out["events"] > 0
     assert sum(everyone["by_kind"].values()) == everyone["issued"]
+
+
+def test_a_saved_cohort_reads_back_as_the_same_logs(noise, tmp_path):
+    """Given one simulated athlete over one week saved with --save-cohort,
+    when the file is read back, then the header and every submission are the same as simulated."""
+    cohort = list(noise.simulated_cohort(1, 1, seed=3))
+    header = {"athletes": 1, "weeks": 1, "seed": 3, "simulator": noise.simulator_digest()}
+    noise.save_cohort(tmp_path / "cohort.jsonl", header, cohort)
+    assert noise.read_cohort(tmp_path / "cohort.jsonl") == (header, cohort)
