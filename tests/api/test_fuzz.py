@@ -117,14 +117,20 @@ OPERATIONS = [
     ("GET", "/v1/admin/keys"),
     ("POST", "/v1/admin/keys"),
     ("DELETE", "/v1/admin/keys/{key_id}"),
+    ("GET", "/v1/athletes"),
+    ("GET", "/v1/athletes/{athlete_id}/audit"),
+    ("DELETE", "/v1/athletes/{athlete_id}"),
     ("GET", "/health"),
     ("GET", "/ready"),
 ]
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 NO_INPUTS = {("GET", "/v1/admin/keys"), ("GET", "/health"), ("GET", "/ready")}
 """Operations without parameters or body: nothing to make invalid, so no negative mode."""
+ERASES = ("DELETE", "/v1/athletes/{athlete_id}")
+"""Erasure is not fuzzed: it would remove accepted events from what the fuzz checks are stored
+(tests/api/test_erasure.py and the tenancy matrix cover it)."""
 CASES = [pytest.param(m, p, mode, id=f"{m} {p} {mode.value}") for m, p in OPERATIONS for mode in MODES
-         if not (mode is GenerationMode.NEGATIVE and (m, p) in NO_INPUTS)]
+         if not (mode is GenerationMode.NEGATIVE and (m, p) in NO_INPUTS) and (m, p) != ERASES]
 
 
 def test_the_fuzzed_operations_are_every_documented_one(openapi):
