@@ -276,10 +276,11 @@ def test_stream_heads_and_last_position(store, sleep):
 
 
 def test_recorded_at_never_goes_backwards_within_a_stream(store, clock, sleep):
-    """recorded_at is the clock's time, held at the stream's last value if the clock runs late."""
+    """recorded_at is the clock's time; when the clock runs late it is one microsecond after the
+    stream's previous batch (each batch is its own instant: a decision point, engine.decisions)."""
     clock.advance(dt.timedelta(hours=1))
     store.append("a", [sleep()])
     late = store.read_stream("a")[0].recorded_at
     store.clock = type(clock)(clock.now() - dt.timedelta(minutes=5))
     store.append("a", [sleep()])
-    assert store.read_stream("a")[1].recorded_at == late
+    assert store.read_stream("a")[1].recorded_at == late + dt.timedelta(microseconds=1)
