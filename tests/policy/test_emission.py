@@ -1,14 +1,26 @@
 """Emit on change (engine/decisions.py): a recommendation goes out only when a topic's advice changes,
-with a deterministic id; the same advice repeated across many events is said once."""
+with a deterministic id, naming the advice it supersedes on its topic; advice that disappears is
+withdrawn explicitly (RULES.md 7, 8); the same advice repeated across many events is said once."""
 
 from __future__ import annotations
 
-from policy_support import RecordingPolicy, at, emissions, expected_emissions, rule, topic
+from policy_support import (
+    RecordingPolicy,
+    at,
+    emissions,
+    expected_emissions,
+    in_force,
+    issued,
+    rule,
+    topic,
+    withdrawn,
+)
 
 from engine.clock import to_micros
-from engine.decisions import recommendation_id
+from engine.decisions import recommendation_id, withdrawal_id
 from engine.policies.baseline import BaselinePolicy
 from engine.scenarios import History
+from events.vocabulary import RecommendationWithdrawn
 
 
 def test_unchanged_advice_is_said_once_across_many_events(policy):
@@ -27,13 +39,15 @@ def test_rationale_changes_alone_emit_nothing(policy):
     assert len(rule(h.recommendations(policy), "pain.traffic_light_amber")) == 1
 
 
-def test_a_changed_target_is_news(policy, journey):
-    """Each squat session at a new load changes the hold target: one recommendation per session."""
+def test_a_changed_target_is_news_and_supersedes_the_previous_advice(policy, journey):
+    """Each squat session of a new exercise's first week changes the plan's target: one recommendation
+    per session, each naming the one it supersedes on its topic."""
     j = journey().to_strength()
     for i, d in enumerate((8, 10, 12)):
-        j.h.day(d).lift("squat", 60 + 2.5 * i, 10, 3, rpe=8)
-    holds = topic(j.h.recommendations(policy), "strength:squat")
-    assert [r.target["load_kg"] for r in holds] == [60, 62.5, 65]
+        j.h.day(d).lift("squat", 60 + 3 * i, 10, 3, rpe=8)
+    plans = topic(j.h.recommendations(policy), "strength")
+    assert [r.target["squat_kg"] for r in plans] == [53.5, 56.0, 58.5]
+    assert [r.supersedes for r in plans] == [None, plans[0].recommendation_id, plans[1].recommendation_id]
 
 
 def test_withdrawn_advice_is_news_when_it_returns(policy):
@@ -78,3 +92,38 @@ def test_another_policy_version_gives_other_ids(journey):
     assert [r.rule_id for r in a] == [r.rule_id for r in b]
     assert not {r.recommendation_id for r in a} & {r.recommendation_id for r in b}
     assert {(r.policy_name, r.policy_version) for r in b} == {("baseline", "1.0.1")}
+
+
+# -- withdrawals ------------------------------------------------------------------------------
+
+
+def test_a_withdrawal_names_the_advice_it_ends(policy):
+    """Given amber rest pain on day 0 and nothing after, then the hold is withdrawn (no_longer_holds) when
+    the pain picture expires, naming the recommendation it ends; nothing is in force afterwards."""
+    h = History().day(0).pain(4, "rest")
+    _, events = h.replay(policy, horizon=at(4))
+    [hold] = issued(events)
+    [gone] = withdrawn(events, "pain")
+    assert (gone.recommendation_id, gone.kind, gone.rule_id) == (hold.recommendation_id, "hold",
+                                                                 "pain.traffic_light_amber")
+    assert (gone.reason, gone.superseded_by, gone.decision_time) == ("no_longer_holds", None, at(3))
+    assert in_force(events) == {}
+
+
+def test_the_phase_advice_is_never_withdrawn(journey):
+    """Over the whole compliant journey, advice on every topic comes and goes, but a phase change stays
+    in force until the next one: no withdrawal names the phase topic."""
+    _, events = journey().to_integration().h.replay(BaselinePolicy(), horizon=at(160))
+    assert withdrawn(events, "phase") == []
+    assert in_force(events)["phase"].target == {"phase": "integration"}
+
+
+def test_withdrawal_ids_are_deterministic(policy, journey):
+    """Withdrawal ids come from (athlete, policy, version, topic, time, position): equal on replay."""
+    j = journey().to_return_to_run()
+    first, second = j.h.replay(policy)[1], j.h.replay(BaselinePolicy())[1]
+    gone = [e for e in first if isinstance(e, RecommendationWithdrawn)]
+    assert gone and gone == [e for e in second if isinstance(e, RecommendationWithdrawn)]
+    w = gone[0]
+    assert w.withdrawal_id == withdrawal_id(w.athlete_id, policy, w.topic, to_micros(w.decision_time),
+                                            w.trigger_position)

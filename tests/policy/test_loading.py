@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import pytest
-from policy_support import RUN_DAY, at, rule, topic
+from policy_support import RUN_DAY, at, in_force, rule
 
 from engine.policies.base import PolicyLoadError, load_policy
 from engine.policies.baseline import BaselineConfig, BaselinePolicy
@@ -22,18 +22,26 @@ def _toml(tmp_path, text: str):
     return path
 
 
+LADDER_DONE = RUN_DAY + 49  # the Monday after the compliant walk-run ladder
+
+
 def _two_weeks_of_ten_km(journey):
-    j = journey(weekly_km=40.0).to_return_to_run()
+    j = journey(weekly_km=40.0).to_return_to_run().walk_run()
     for w in range(2):
         for d in (1, 3, 5, 6):
-            j.h.day(RUN_DAY + 7 * w + d).pain(0, "rest").run(2.5, rpe=3)
+            with j.h.day(LADDER_DONE + 7 * w + d).batch():
+                j.h.pain(0, "rest").run(2.5, rpe=3)
     return j
+
+
+def _weekly_km(policy, j, day: int) -> float:
+    return in_force(j.h.replay(policy, horizon=at(day))[1])["run"].target["weekly_km"]
 
 
 def test_default_load_is_the_baseline():
     """Without a config the loaded policy is the baseline with its defaults."""
     policy = load_policy(SPEC)
-    assert (policy.name, policy.version) == ("baseline", "1.0.0")
+    assert (policy.name, policy.version) == ("baseline", "2.0.0")
     assert policy.config == BaselineConfig()
 
 
@@ -46,9 +54,8 @@ def test_weekly_step_override_changes_the_volume_target(tmp_path, journey):
     assert policy.config.run.weekly_step == 0.2
     assert policy.config.run.two_week_max_increase == 0.30  # the rest keeps its defaults
     j = _two_weeks_of_ten_km(journey)
-    tuned = topic(j.h.recommendations(policy, horizon=at(RUN_DAY + 14)), "run:volume")[-1]
-    default = topic(j.h.recommendations(BaselinePolicy(), horizon=at(RUN_DAY + 14)), "run:volume")[-1]
-    assert (tuned.target, default.target) == ({"weekly_km": 12.0}, {"weekly_km": 11.0})
+    tuned = in_force(j.h.replay(policy, horizon=at(LADDER_DONE + 14))[1])["run"]
+    assert (tuned.target["weekly_km"], _weekly_km(BaselinePolicy(), j, LADDER_DONE + 14)) == (12.0, 11.0)
     assert tuned.rationale["weekly_step"] == 0.2
 
 
@@ -173,9 +180,9 @@ def test_a_new_policy_is_a_file(policy_module, journey):
     """A policy in its own module loads by module:attr; its name and version go on every recommendation."""
     policy = load_policy(f"{policy_module}:CautiousPolicy")
     j = _two_weeks_of_ten_km(journey)
-    recs = j.h.recommendations(policy, horizon=at(RUN_DAY + 14))
+    recs = j.h.recommendations(policy, horizon=at(LADDER_DONE + 14))
     assert {(r.policy_name, r.policy_version) for r in recs} == {("cautious", "0.1.0")}
-    assert topic(recs, "run:volume")[-1].target == {"weekly_km": 10.5}
+    assert _weekly_km(policy, j, LADDER_DONE + 14) == 10.5
 
 
 def test_a_subclass_inherits_the_config_type(policy_module, tmp_path):

@@ -120,7 +120,7 @@ def test_return_to_run_to_integration_after_two_weeks_at_pre_injury_volume(polic
     assert advance.decision_time == at(INTEGRATION_DAY)
     assert advance.rationale["weeks_met"] == advance.rationale["weeks_needed"] == 2
     assert advance.rationale["pre_injury_weekly_km"] == 20
-    assert advance.rationale["weekly_km"] == "29.0,24.0"
+    assert advance.rationale["weekly_km"] == "20.0,24.0"
 
 
 def test_return_to_run_holds_below_pre_injury_volume(policy, journey):
@@ -201,15 +201,16 @@ def test_previous_injury_needs_three_extra_settle_days(policy):
 
 
 def test_previous_injury_needs_two_extra_strength_weeks(policy, journey):
-    """An assessment naming a previous injury requires 8 heavy weeks instead of 6 (day 70, not 56)."""
+    """An assessment naming a previous injury requires 8 full heavy weeks instead of 6: strength from day
+    10, so the advance comes on day 66 (10 + 56), not day 52 (10 + 42)."""
     j = journey()
     j.h.log(AssessmentRecorded(contributors=["previous_injury"]))
-    j.settle(11).strength(weeks=9)  # strength from day 10; heavy weeks counted from Monday day 14
+    j.settle(11).strength(weeks=9)  # strength from day 10; 7-day blocks counted from that day
     [advance] = rule(j.h.recommendations(policy), "phase.strength_exit")
-    assert (day_of(advance), advance.rationale["heavy_weeks"], advance.rationale["min_weeks"]) == (70, 8, 8)
+    assert (day_of(advance), advance.rationale["heavy_weeks"], advance.rationale["min_weeks"]) == (66, 8, 8)
     no_extra = BaselinePolicy(BaselineConfig(modifiers=ModifierConfig(previous_injury_extra_strength_weeks=0)))
     [earlier] = rule(j.h.recommendations(no_extra), "phase.strength_exit")
-    assert (day_of(earlier), earlier.rationale["min_weeks"]) == (56, 6)
+    assert (day_of(earlier), earlier.rationale["min_weeks"]) == (52, 6)
 
 
 def test_short_sleep_blocks_the_phase_advance(policy):
