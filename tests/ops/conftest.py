@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ops_support import ROOT  # noqa: E402
+from ops_support import ROOT, issued_recommendations  # noqa: E402
 
 COUNTERS = ("strideline_events_ingested_total", "strideline_recommendations_total",
             "strideline_events_projected_total", "strideline_projection_lag_seconds_count",
@@ -86,7 +86,7 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
         with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
             text, content_type = response.read().decode(), response.headers["content-type"]
     store.close()
-    return ApiCohort(result.store_path, result.end, result.events, result.recommendations, text,
+    return ApiCohort(result.store_path, result.end, result.events, issued_recommendations(result.store_path), text,
                      content_type, deltas, public.status_code)
 
 

@@ -132,3 +132,17 @@ def prometheus_server() -> str:
 
 def run_promtool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([promtool(), *args], cwd=OPS, capture_output=True, text=True, timeout=120)
+
+
+def issued_recommendations(store_path) -> int:
+    """Recommendations issued in a SQLite store (withdrawals, also in the recommendation streams,
+    left out): what ``strideline_recommendations_total`` counts."""
+    from engine.store.sqlite import SQLiteEventStore
+    from events.vocabulary import RecommendationIssued
+
+    store = SQLiteEventStore(store_path)
+    try:
+        return sum(isinstance(e.data, RecommendationIssued) for e in store.iter_all())
+    finally:
+        store.close()
+

@@ -20,6 +20,7 @@ from ops_support import (
     alert_rules,
     amtool,
     dashboard,
+    dashboard_exprs,
     dashboard_panels,
     promql_metric_names,
     run_promtool,
@@ -97,6 +98,7 @@ def test_dashboard_is_grafana_json_on_a_datasource_variable():
     dash = dashboard()
     assert dash["uid"] and dash["title"]
     assert [v["name"] for v in dash["templating"]["list"] if v["type"] == "datasource"] == ["datasource"]
+    assert [v["name"] for v in dash["templating"]["list"] if v["type"] == "query"] == ["job", "instance"]
     panels = dashboard_panels()
     assert len({p["id"] for p in panels}) == len(panels)
     cells = set()
@@ -109,6 +111,24 @@ def test_dashboard_is_grafana_json_on_a_datasource_variable():
         for target in panel.get("targets", []):
             assert target["datasource"]["uid"] == "${datasource}"
             assert target["expr"].strip()
+
+
+def test_every_dashboard_query_follows_the_job_and_instance_variables():
+    """Each selector of a scraped metric is filtered by $job and $instance (recording rules, which
+    carry no such labels, are left as they are)."""
+    for expr in dashboard_exprs():
+        for match in re.finditer(r"\b((?:strideline|dramatiq|process)_[a-z_]+|up)\b(\{[^}]*\})?(?!\s*\()", expr):
+            assert match.group(2) and 'job=~"$job"' in match.group(2) and 'instance=~"$instance"' in match.group(2), expr
+
+
+def test_dashboard_has_an_alert_list_and_an_api_row():
+    """An alert-list panel of the Strideline alerts, and a row with API rate, errors and duration."""
+    panels = dashboard_panels()
+    assert any(p["type"] == "alertlist" and p["options"]["alertName"] == "Strideline" for p in panels)
+    assert any(p["type"] == "row" and p["title"].startswith("API") for p in panels)
+    used = {n for p in panels for t in p.get("targets", []) for n in promql_metric_names(t["expr"])}
+    assert {"strideline_http_requests_total", "strideline_http_request_duration_seconds_bucket",
+            "strideline_deliveries_total", "process_resident_memory_bytes"} <= used
 
 
 def test_dashboard_shows_adherence_phases_dropoffs_lag_and_throughput():

@@ -30,6 +30,9 @@ import workers.broker  # noqa: E402,F401 - the global broker, with Strideline's 
 from engine import metrics  # noqa: E402
 from engine.demo import run_demo  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ops_support import issued_recommendations  # noqa: E402
+
 
 @dramatiq.actor(queue_name="sweeper", max_retries=1, min_backoff=1, max_backoff=1)
 def always_fails() -> None:
@@ -72,7 +75,7 @@ def main(athletes: int, weeks: int, seed: int, store_path: str) -> None:
     broker.emit_after("process_boot")  # what dramatiq's CLI does in each worker process
     result = run_demo(athletes=athletes, weeks=weeks, seed=seed, store_path=Path(store_path), threads=2,
                       start=dt.date(2026, 1, 5), progress=PauseHalfWay())
-    print(json.dumps({"events": result.events, "recommendations": result.recommendations,
+    print(json.dumps({"events": result.events, "recommendations": issued_recommendations(store_path),
                       "pid": os.getpid()}), flush=True)
 
 
