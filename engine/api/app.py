@@ -24,7 +24,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Discriminator, Reference, Schema
 
-from engine.api import observability, routes
+from engine.api import docs_ui, observability, routes
 from engine.api.errors import EXCEPTION_HANDLERS
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
 from engine.api.security import SECURITY_SCHEMES, LongPollGate, rate_limit, require_scope
@@ -165,7 +165,8 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
                 app.state.pipeline = None
 
     app = StridelineApp(
-        route_handlers=[health, ready, *routes.ROUTES],  # /metrics: its own port (observability.py)
+        route_handlers=[health, ready, *routes.ROUTES,  # /metrics: its own port (observability.py)
+                        docs_ui.assets_router()],
         guards=[require_scope],
         middleware=[limiter],
         stores=stores,
@@ -180,6 +181,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
                          "athlete's events, read their events, the coach's view and recommendations. "
                          "Errors: every 4xx carries `{\"errors\": [{\"path\", \"reason\", \"location\"}]}`."),
             components=Components(security_schemes=SECURITY_SCHEMES),
+            render_plugins=docs_ui.render_plugins(),  # Swagger UI with its assets served here (offline)
             use_handler_docstrings=False,
         ),
         debug=False,
