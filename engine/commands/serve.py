@@ -5,7 +5,7 @@ day-boundary ticks) runs inside the server, delivering to the notifiers configur
 `strideline worker` (``STRIDELINE_WEBHOOK_URL`` etc., workers/notify_config.py); a configuration
 that cannot run stops the server at start with the setting named. With ``STRIDELINE_REDIS_URL``
 set, ingest wakes the Redis workers (`strideline worker`) from a background thread and no worker
-runs in the server. Keys: `strideline keys create` (file: ``STRIDELINE_KEYS_PATH``).
+runs in the server. Keys: `strideline keys create` (they live in the store).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     store: str = store_option(),
-    keys: str = typer.Option(None, help="API key file (default: $STRIDELINE_KEYS_PATH or var/keys.sqlite3)."),
+    keys: str = typer.Option(None, help="An old per-host key file: no longer read (warned about; "
+                             "`strideline keys import` it once). Keys live in the store."),
     worker_threads: int = typer.Option(2, min=1, help="In-process worker threads (embedded mode only)."),
     log_level: str = typer.Option("INFO", help="Log level."),
     metrics_host: str = typer.Option("127.0.0.1", envvar="STRIDELINE_METRICS_HOST",
