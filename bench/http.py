@@ -40,10 +40,8 @@ class Server:
     def __init__(self, out: Path, name: str, redis_url: str | None = None) -> None:
         from engine.keys import KeyStore
         self.store = out / f"http-{name}.sqlite3"
-        keys = out / f"http-{name}.keys.sqlite3"
         remove_sqlite(self.store)
-        remove_sqlite(keys)
-        ks = KeyStore(keys)
+        ks = KeyStore(self.store)  # keys live in the store the server opens
         self.key = ks.create("bench", ["ingest", "read"]).key
         ks.close()
         self.port = _free_port()
@@ -56,7 +54,7 @@ class Server:
         self.log = open(out / f"http-{name}.log", "w")
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("strideline")), "serve", "--port", str(self.port), "--store", str(self.store),
-             "--keys", str(keys), "--log-level", "WARNING"],
+             "--log-level", "WARNING"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
