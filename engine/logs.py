@@ -77,12 +77,12 @@ _KNOWN_TEMPLATES: dict[str, tuple[str, tuple[str | None, ...]]] = {
                                                                  (None, "exception")),
     "Message %s was skipped.": ("dramatiq_message_skipped", (None,)),
     "Received message %s with id %r.": ("dramatiq_message_received", (None, "message_id")),
-    "Dramatiq %r is booting up.": ("dramatiq_booting", ("version",)),
     "Worker process is ready for action.": ("dramatiq_worker_process_ready", ()),
     # uvicorn's
     "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)": ("uvicorn_listening", ("scheme", "host", "port")),
     "Started server process [%d]": ("uvicorn_started", ("pid",)),
 }
+_BOOTING = re.compile(r"^Dramatiq '([^']+)' is booting up\.$")
 _PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 _NOT_A_NAME = re.compile(r"[^a-z0-9]+")
 
@@ -98,6 +98,8 @@ def constant_event_names(logger: Any, method_name: str, event_dict: dict) -> dic
         return event_dict
     args = raw_args if isinstance(raw_args, tuple) else ((raw_args,) if raw_args else ())
     known = _KNOWN_TEMPLATES.get(record.msg)
+    if known is None and (booting := _BOOTING.match(record.msg)):  # dramatiq formats this one itself
+        known, args = ("dramatiq_booting", ("version",)), booting.groups()
     if known is None:
         prefix = record.name.split(".", 1)[0]
         slug = _NOT_A_NAME.sub("_", _PLACEHOLDER.sub(" ", record.msg).lower()).strip("_")[:60].rstrip("_")
