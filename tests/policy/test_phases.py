@@ -13,6 +13,8 @@ from policy_support import (
     STRENGTH_DAY,
     at,
     day_of,
+    in_force,
+    issued,
     phase_changes,
     rule,
 )
@@ -20,6 +22,7 @@ from policy_support import (
 from engine.policies.baseline import BaselineConfig, BaselinePolicy, ModifierConfig
 from engine.scenarios import History
 from events.vocabulary import AssessmentRecorded, InjuryReported
+from projections import phase as ph
 
 
 def test_settle_to_strength_after_seven_settled_days(policy):
@@ -244,3 +247,107 @@ def test_phase_is_a_projection_of_the_log(policy, journey):
     assert [(c.phase, c.rule_id) for c in state.phase.changes] == [
         ("strength", "phase.settle_exit"), ("plyometric", "phase.strength_exit"),
         ("return_to_run", "phase.plyometric_exit"), ("integration", "phase.return_to_run_exit")]
+
+
+# -- RULES.md 1 precisions ----------------------------------------------------------------------
+
+
+def _strong_strength_days(h, first: int, last: int, squat: str = "squat", calf: str = "calf_raise_single_leg"):
+    """Heavy sessions on Mon/Wed/Fri from ``first`` to ``last``: a rising squat above body mass, 20 calf
+    raises; rest pain 1 every day."""
+    load = 80.0
+    for d in range(first, last + 1):
+        with h.day(d).batch():
+            h.pain(1, "rest")
+            if d % 7 in (0, 2, 4):
+                load += 1.0
+                h.lift(squat, load, 6, 4, rpe=8).lift(calf, 10, 20, 3, rpe=8)
+
+
+def test_rules_1_weeks_are_full_weeks_37_days_of_strength_do_not_advance(policy, journey):
+    """Given heavy sessions three times a week from the strength entry (day 7) on, then 37 days of strength
+    (day 44) are not six weeks: the advance comes at day 49, after six complete 7-day blocks."""
+    j = journey().to_strength()
+    _strong_strength_days(j.h, 8, 44)
+    state, events = j.h.replay(policy, horizon=at(44, 12))
+    assert state.phase.phase == "strength" and rule(issued(events), "phase.strength_exit") == []
+    _strong_strength_days(j.h, 45, 50)
+    [advance] = rule(j.h.recommendations(policy), "phase.strength_exit")
+    assert advance.decision_time == at(PLYOMETRIC_DAY)
+    assert (advance.rationale["heavy_weeks"], advance.rationale["days_in_phase"]) == (6, 42)
+
+
+def test_rules_1_exercise_aliases_map_back_squat_to_the_key_lift(policy, journey):
+    """Given only back squats and single-leg calf raises logged under other names, then the alias table
+    (strength.exercise_aliases) maps them to squat and calf_raise_single_leg: the advance comes on day 49."""
+    j = journey().to_strength()
+    _strong_strength_days(j.h, 8, 50, squat="back_squat", calf="single_leg_calf_raise")
+    [advance] = rule(j.h.recommendations(policy), "phase.strength_exit")
+    assert advance.decision_time == at(PLYOMETRIC_DAY)
+    assert advance.rationale["key_lift_bodyweight_ratio"] >= 1.0 and advance.rationale["calf_raise_reps"] == 20
+
+
+def test_rules_1_an_isometric_hold_is_not_a_heavy_set(policy, journey):
+    """Given six weeks with one heavy squat day and two days of isometric squat holds (45 s x 5) each week,
+    then the holds are strength sessions but not heavy ones: no advance (one heavy session a week), and
+    no drop-off 1 either (the athlete keeps doing strength work)."""
+    j = journey().to_strength()
+    for d in range(8, 52):
+        with j.h.day(d).batch():
+            j.h.pain(1, "rest")
+            if d % 7 == 0:
+                j.h.lift("squat", 90, 6, 4, rpe=8).lift("calf_raise_single_leg", 10, 20, 3, rpe=8)
+            if d % 7 in (2, 4):
+                j.h.hold("squat", 45, 5)
+    state, events = j.h.replay(policy)
+    assert state.phase.phase == "strength"
+    assert state.capacity.isometric_sets and not set(state.capacity.isometric_sets) & {
+        d for d, n in state.capacity.heavy_sets.items() if n and (d - at(0).date().toordinal()) % 7 != 0}
+    assert rule(issued(events), "dropoff.1_exit_at_pain_relief") == []
+
+
+def test_rules_1_cross_training_folds_as_load_modification_while_settling(policy):
+    """Given a week of settled rest pain with 40 min of easy cycling a day (pain 2 on it), then the
+    cross-training folds into the load projection (minutes and session load) and settling still ends on
+    day 7: load modification, not full rest."""
+    h = History()
+    for d in range(8):
+        with h.day(d).batch():
+            h.pain(1, "rest").cross("cycling", 40, rpe=3, pain=2)
+    state, events = h.replay(policy)
+    assert sum(state.load.cross_minutes.values()) == 320 and sum(state.load.srpe.values()) == 960
+    assert phase_changes(issued(events)) == [("phase.settle_exit", "strength", at(STRENGTH_DAY))]
+
+
+def test_rules_1_plyometric_days_count_only_48_h_apart(policy, journey):
+    """Given four daily plyometric sessions climbing the drills (pogo, jumps, hops, hops) and the readiness
+    tests passed, then only every other day counts (2 of 4 sessions) and the drills done on uncounted
+    days do not climb the ladder: no advance."""
+    j = journey().to_plyometric()
+    first = j.d
+    for k, drill in enumerate(["pogo", "box_jump", "single_leg_hop", "single_leg_hop"]):
+        with j.h.day(first + k).batch():
+            j.h.pain(0, "rest").plyo(drill, 60, 0)
+    with j.h.day(first + 4).batch():
+        for test in READINESS:
+            j.h.readiness(test)
+    state, events = j.h.replay(policy, horizon=at(first + 6))
+    assert state.phase.phase == "plyometric" and rule(issued(events), "phase.plyometric_exit") == []
+    entered, today = state.phase.entered_day, at(first + 6).date().toordinal()
+    assert len(ph.plyometric_days(state.capacity, entered, today)) == 2
+    assert ph.drill_stage(state.capacity, entered, today, policy.config.phases.readiness_max_pain) == 1
+    assert in_force(events)["plyometric"].target == {"drill": "double_leg_jump", "drill_stage": 2}
+
+
+def test_rules_1_plyometric_drills_progress_in_order_pain_free(policy, journey):
+    """Given plyometric sessions 48 h apart that do pogo, then single-leg hops (skipping jumps), then a
+    painful (4/10) jump session, then the plyometric plan stays on jumps: a drill counts only after the
+    previous one was done pain-free, and a painful drill is not done."""
+    j = journey().to_plyometric()
+    first = j.d
+    for k, (drill, pain) in enumerate([("pogo", 0), ("single_leg_hop", 0), ("double_leg_jump", 4)]):
+        with j.h.day(first + 2 * k).batch():
+            j.h.plyo(drill, 60, pain)
+    plan = in_force(j.h.replay(policy)[1])["plyometric"]
+    assert plan.target == {"drill": "double_leg_jump", "drill_stage": 2}
+    assert plan.rationale["drills_done"] == 1
