@@ -273,6 +273,7 @@ class GroupFigures:
     events: int = 0
     issued_weekly: list[int] = field(default_factory=list)
     withdrawn_weekly: list[int] = field(default_factory=list)
+    messages_weekly: list[int] = field(default_factory=list)
     issued: int = 0
     withdrawn: int = 0
     contradictions: list = field(default_factory=list)
@@ -294,6 +295,7 @@ class GroupFigures:
         self.withdrawn += len(gone)
         self.issued_weekly += weekly_counts(mine, run.time_zone, run.first_day, run.end_day)
         self.withdrawn_weekly += weekly_counts(gone, run.time_zone, run.first_day, run.end_day)
+        self.messages_weekly += weekly_counts(run.recs, run.time_zone, run.first_day, run.end_day)
         zone = ZoneInfo(run.time_zone)
         for (topic, day), group in contradicting_days(mine, run.time_zone).items():
             rules = " > ".join(r.rule_id for r in group)
@@ -326,6 +328,7 @@ class GroupFigures:
             "issued": self.issued, "withdrawn": self.withdrawn,
             "issued_per_athlete_week": dist(self.issued_weekly),
             "withdrawn_per_athlete_week": dist(self.withdrawn_weekly),
+            "messages_per_athlete_week": dist(self.messages_weekly),
             "same_day_contradictions": {"count": len(self.contradictions),
                                         "per_100_athlete_weeks": self.per_100_weeks(len(self.contradictions)),
                                         "by_topic": dict(Counter(c[1] for c in self.contradictions).most_common(top)),
@@ -385,7 +388,9 @@ def print_text(out: dict) -> None:
               f"{g['withdrawn']:,} withdrawn")
         print(f"  recommendations per athlete-week: median {w['median']}, p90 {w['p90']}, mean {w['mean']} "
               f"({w['weeks']} full weeks)")
-        print(f"  withdrawals per athlete-week: median {x['median']}, p90 {x['p90']}, mean {x['mean']}")
+        print(f"  withdrawals per athlete-week: median {x['median']}, p90 {x['p90']}, mean {x['mean']}; "
+              f"messages delivered (both) median {g['messages_per_athlete_week']['median']}, "
+              f"p90 {g['messages_per_athlete_week']['p90']}")
         print(f"  same-day contradictions: {c['count']} ({c['per_100_athlete_weeks']} per 100 athlete-weeks) "
               f"{c['by_topic']}")
         for rules, n in list(c["by_rules"].items())[:5]:
