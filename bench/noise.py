@@ -217,7 +217,8 @@ def envelopes_of(athlete: LoggedAthlete) -> Iterator[Envelope]:
         last = recorded = send_at if last is None or send_at > last else last + dt.timedelta(microseconds=1)
         for event in events:
             version += 1
-            yield Envelope(event_id=event.event_id or uuid.uuid4(), stream=athlete.athlete_id, version=version,
+            event_id = event.event_id or uuid.uuid5(uuid.NAMESPACE_URL, f"{athlete.athlete_id}/{version}")
+            yield Envelope(event_id=event_id, stream=athlete.athlete_id, version=version,
                            position=version, occurred_at=event.occurred_at, recorded_at=recorded, data=event.data,
                            source=event.source)
 
@@ -429,10 +430,10 @@ def main(argv: list[str] | None = None) -> dict:
     if args.cohort:
         try:
             header, cohort = read_cohort(args.cohort)
-        except (OSError, ValueError, msgspec.ValidationError) as exc:
-            ap.error(f"--cohort {args.cohort}: {exc}")
-        args.athletes, args.weeks, args.seed = header["athletes"], header["weeks"], header["seed"]
-        simulator = header["simulator"]
+            args.athletes, args.weeks, args.seed = header["athletes"], header["weeks"], header["seed"]
+            simulator = header["simulator"]
+        except (OSError, IndexError, KeyError, TypeError, ValueError, msgspec.MsgspecError) as exc:
+            ap.error(f"--cohort {args.cohort}: not a --save-cohort file ({type(exc).__name__}: {exc})")
     else:
         cohort, simulator = list(simulated_cohort(args.athletes, args.weeks, args.seed)), simulator_digest()
         if args.save_cohort:
