@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import heapq
+import itertools
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -18,7 +21,11 @@ from engine.clock import ManualClock
 from projections.calendar import zone as local_zone
 from engine.runtime import build_runtime
 from engine.store.sqlite import SQLiteEventStore
+from engine.advice import apply as apply_advice
+from engine.simulation.cohort import Submission
+from events import recommendation_stream
 from events.vocabulary import RecommendationIssued, RecommendationWithdrawn
+from projections.calendar import day_start
 
 DROP_OFF_NAMES = {
     "dropoff.1_exit_at_pain_relief": "1 exit at pain relief",
@@ -48,9 +55,68 @@ def _simulator():
     return simulate_cohort, cohort_size_hint
 
 
+def coached_cohort(athletes: int, weeks: int, seed: int, start: dt.date,
+                   advice_for: Callable[[str], object | None]) -> Iterator[Submission]:
+    """The cohort's submissions in send order, each athlete living each local day under the advice
+    in force at its local midnight (``advice_for(athlete_id)``, read from the live pipeline): a
+    coached cohort, whose athletes follow the engine's phase and targets with their own
+    probability, or keep their habits (the simulator's closed loop, through the real pipeline).
+
+    Lazy on purpose: the consumer appends each submission before asking for the next, so the advice
+    read at a wake-up reflects everything sent before it."""
+    from engine.simulation import make_athlete
+
+    end = start + dt.timedelta(weeks=weeks)
+    cohort = [make_athlete(i, seed, start) for i in range(athletes)]
+    heap: list[tuple] = []  # (instant, order, kind, index, payload): wake-ups and sends
+    order = itertools.count()
+    for index, athlete in enumerate(cohort):
+        wake = day_start(athlete.enrolled_on.toordinal(), athlete.profile.time_zone)
+        heapq.heappush(heap, (wake, next(order), "wake", index, athlete.enrolled_on))
+    while heap:
+        instant, _, kind, index, payload = heapq.heappop(heap)
+        athlete = cohort[index]
+        if kind == "send":
+            yield Submission(instant, athlete.athlete_id, payload)
+            continue
+        date = payload
+        if date >= end or athlete.quit:
+            continue
+        advice = advice_for(athlete.athlete_id) if date > athlete.enrolled_on else None
+        for send_at, events in athlete.day_batches(date, advice):
+            heapq.heappush(heap, (send_at, next(order), "send", index, events))
+        following = date + dt.timedelta(days=1)
+        heapq.heappush(heap, (day_start(following.toordinal(), athlete.profile.time_zone), next(order), "wake",
+                              index, following))
+
+
+class _AdviceReader:
+    """The simulator's view of the advice in force, read incrementally from the store."""
+
+    def __init__(self, store: SQLiteEventStore, drain: Callable[[], None]) -> None:
+        from engine.replay.closedloop import advice_from
+
+        self.store, self.drain, self.to_simulator = store, drain, advice_from
+        self.seen: dict[str, int] = {}
+        self.in_force: dict[str, dict] = {}
+
+    def __call__(self, athlete_id: str):
+        self.drain()  # the projector has decided everything sent so far
+        state, _ = pipeline.load_state(self.store, athlete_id)
+        if not state.profile.enrolled:
+            return None
+        in_force = self.in_force.setdefault(athlete_id, {})
+        stream = recommendation_stream(athlete_id)
+        for envelope in self.store.read_stream(stream, self.seen.get(athlete_id, 0) + 1):
+            apply_advice(in_force, envelope.data)
+            self.seen[athlete_id] = envelope.version
+        return self.to_simulator(state, {t: r for t, r in in_force.items() if t != "phase"})
+
+
 def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads: int,
-             start: dt.date, progress=None) -> DemoResult:
-    """Simulate the cohort into a fresh SQLite store through the in-process pipeline."""
+             start: dt.date, progress=None, coached: bool = True) -> DemoResult:
+    """Simulate the cohort into a fresh SQLite store through the in-process pipeline; ``coached``
+    athletes live each day under the advice in force (else their own habits only: open loop)."""
     from workers.inprocess import InProcessPipeline  # the shell layer, wired only here
 
     simulate_cohort, size_hint = _simulator()
@@ -66,7 +132,9 @@ def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads:
     task = progress.add_task("simulating", total=size_hint(athletes, weeks)) if progress else None
     with InProcessPipeline(runtime, threads=threads) as live:
         today = start_at.date()
-        for submission in simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=start):
+        submissions = coached_cohort(athletes, weeks, seed, start, _AdviceReader(store, live.drain)) if coached \
+            else simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=start)
+        for submission in submissions:
             if submission.send_at.date() != today:
                 clock.set(dt.datetime.combine(submission.send_at.date(), dt.time(), tzinfo=dt.timezone.utc))
                 live.tick_all()

@@ -180,7 +180,8 @@ def _restore_latest(state: AthleteState) -> None:
         data = entry.data
         if isinstance(data, LiftLogged):
             estimate = cap.e1rm(data.load_kg, data.reps, _STRENGTH_RULES.e1rm_formula)
-            heavy = data.reps <= _STRENGTH_RULES.heavy_max_reps or data.rpe >= _STRENGTH_RULES.heavy_min_rpe
+            heavy = data.reps <= _STRENGTH_RULES.heavy_max_reps or \
+                (data.rpe >= _STRENGTH_RULES.heavy_min_rpe and data.load_kg > 0)
             state.capacity.last_session[data.exercise] = cap.LiftSession(
                 entry.day, entry.position, data.load_kg, data.reps, data.sets, data.rpe, estimate, heavy,
                 not heavy and data.reps >= _STRENGTH_RULES.low_load_min_reps)

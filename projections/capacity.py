@@ -83,6 +83,8 @@ def apply_lift(state: CapacityState, day: int, position: int, lift: LiftLogged, 
     share = lift.load_kg / prior_best if prior_best > 0 else 0.0
     heavy = (lift.reps <= rules.heavy_max_reps or lift.rpe >= rules.heavy_min_rpe
              or (prior_best > 0 and share >= rules.heavy_min_share_e1rm))
+    if lift.load_kg <= 0:  # bodyweight to failure (a 20-rep calf-raise test) is capacity, not heavy
+        heavy = lift.reps <= rules.heavy_max_reps
     low_load = not heavy and (lift.reps >= rules.low_load_min_reps or lift.rpe < rules.low_load_max_rpe
                               or (prior_best > 0 and share < rules.low_load_max_share_e1rm))
     day_best = state.e1rm_by_day.setdefault(day, {})

@@ -208,7 +208,8 @@ def plyometric_exit(capacity: cap.CapacityState, entered_day: int, bone_site: st
                     clearances: list[str], c: PhaseCriteria, day: int = 10**7) -> tuple[bool, dict]:
     tests_ok, why = readiness_session(capacity, entered_day, c, day)
     sessions = len(plyometric_days(capacity, entered_day, day))
-    stage = drill_stage(capacity, entered_day, day, c.readiness_max_pain)
+    stage = drill_stage(capacity, 0, day, c.readiness_max_pain)  # the retained history: drills the
+    # tissue tolerated before the phase began (an athlete ahead of its coach) count too
     why |= {"plyometric_sessions": sessions, "min_sessions": c.plyometric_min_sessions,
             "drill_stages_done": stage, "drill_stages": cap.DRILL_STAGES}
     ready = tests_ok and sessions >= c.plyometric_min_sessions and stage >= cap.DRILL_STAGES

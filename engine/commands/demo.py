@@ -18,12 +18,15 @@ from engine.store.sqlite import SQLiteEventStore
 
 def demo(
     athletes: int = typer.Option(50, min=1, max=10_000, help="Simulated athletes."),
-    weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
+    weeks: int = typer.Option(24, min=1, max=104, help="Simulated weeks (24: long enough for the walk-run "
+                                                          "ladder and integration)."),
     seed: int = typer.Option(1, help="Simulation seed (same seed, same cohort, same recommendations)."),
     store: Path = typer.Option(Path("var/demo.sqlite3"), help="SQLite file to create (replaced if present)."),
     threads: int = typer.Option(2, min=1, max=16, help="In-process worker threads."),
     start: str = typer.Option("2026-01-05", help="First simulated day (YYYY-MM-DD)."),
     timelines: int = typer.Option(3, min=0, help="Athlete timelines to print."),
+    coached: bool = typer.Option(True, help="Athletes live under the advice in force (--no-coached: their own "
+                                            "habits only, open loop)."),
 ) -> None:
     """Simulate a cohort through the in-process pipeline into SQLite and summarise the coaching.
 
@@ -42,7 +45,7 @@ def demo(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         result = run_demo(athletes=athletes, weeks=weeks, seed=seed, store_path=store, threads=threads,
-                          start=first_day, progress=progress)
+                          start=first_day, progress=progress, coached=coached)
     console.print(f"[bold]Strideline demo[/]: {result.athletes} athletes, {weeks} weeks, "
                   f"{result.events:,} events -> {result.recommendations:,} recommendations "
                   f"({result.withdrawals:,} withdrawn later) "

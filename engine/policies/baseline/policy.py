@@ -201,7 +201,7 @@ class BaselinePolicy:
         if s.phase.phase != "plyometric":
             return None
         entered = s.phase.entered_day
-        done = ph.drill_stage(s.capacity, entered, day, c.readiness_max_pain)
+        done = ph.drill_stage(s.capacity, 0, day, c.readiness_max_pain)
         counted = ph.plyometric_days(s.capacity, entered, day)
         stage = min(done, cap.DRILL_STAGES - 1)
         return Advice(topic="plyometric", kind="progress" if done else "hold", rule_id="plyometric.drill_ladder",
