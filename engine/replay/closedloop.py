@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.policies.base import Policy
-from engine.replay.core import Lane
+from engine.replay.core import Lane, batches
 from engine.replay.policies import PolicySpec
 from engine.replay.pool import report
 from events import Envelope
@@ -97,12 +97,15 @@ def run_athlete(index: int, seed: int, start: dt.date, weeks: int, label: str, p
     while date < end:
         absorb(lane.until(day_start(date.toordinal(), tz)))
         advice = advice_from(lane.state, in_force) if lane.state.profile.enrolled else None
+        sent = []
         for send_at, event in athlete.day(date, advice):
             version += 1
-            absorb(lane.step(Envelope(event_id=event.event_id, stream=athlete_id, version=version, position=version,
-                                      occurred_at=event.occurred_at, recorded_at=send_at, data=event.data,
-                                      correlation_id=event.correlation_id, causation_id=event.causation_id,
-                                      source=event.source)))
+            sent.append(Envelope(event_id=event.event_id, stream=athlete_id, version=version, position=version,
+                                 occurred_at=event.occurred_at, recorded_at=send_at, data=event.data,
+                                 correlation_id=event.correlation_id, causation_id=event.causation_id,
+                                 source=event.source))
+        for batch in batches(sent):  # one submission, one decision point, as live ingest
+            absorb(lane.step(batch))
         if athlete.quit:
             break
         date += dt.timedelta(days=1)

@@ -1,24 +1,20 @@
-"""One athlete under several policies: the live decision-point mechanism, event by event.
+"""One athlete under several policies: the live decision-point mechanism, batch by batch.
 
 Each policy gets its own :class:`Lane`: a fresh ``AthleteState`` folded with
-``engine.decisions.advance`` exactly as the projector does live (day boundaries up to each event's
-``recorded_at``, the event, its decision point; then the day boundaries up to the horizon). Events
-are fed one at a time so a failure names the event; before a run, the day boundaries up to its
-``recorded_at`` are evaluated first (the same calls live processing makes when a tick comes
-before the event), so the tracker can see which long-run cap was in force.
-
-When ``advance`` groups a batch (events sharing a ``recorded_at``) into one decision point, events
-are fed with ``complete=False``: the batch's decision waits until the next event of another batch,
-the next day boundary, or the horizon, exactly as a live projector reading the whole batch decides.
-Withdrawals of advice (when the decision model emits them) are counted; the recommendation tables
-and the metrics read the advice issued.
+``engine.decisions.advance`` exactly as the projector does live: events are fed a batch at a time
+(the consecutive events sharing a ``recorded_at``: one submission, one decision point), after the
+day boundaries up to that ``recorded_at``; then the day boundaries up to the horizon. A failure
+names the batch's last event. Before a batch holding a run, the day boundaries up to its
+``recorded_at`` are evaluated first (the same calls live processing makes when a tick comes before
+the batch), so the tracker can see which long-run cap was in force. Withdrawals of advice are
+counted (``withdrawals`` in the outcome row); the recommendation tables and the metrics read the
+advice issued.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from engine.clock import to_micros
 from engine.decisions import advance
@@ -29,8 +25,17 @@ from events import Envelope
 from events.vocabulary import RecommendationIssued, RunLogged
 from projections.athlete import AthleteState
 
-_BATCHED = "complete" in inspect.signature(advance).parameters
-_STEP = {"complete": False} if _BATCHED else {}
+
+def batches(envelopes: Iterable[Envelope]) -> Iterator[list[Envelope]]:
+    """Consecutive events sharing a ``recorded_at`` (one submission: one decision point)."""
+    batch: list[Envelope] = []
+    for envelope in envelopes:
+        if batch and envelope.recorded_at != batch[-1].recorded_at:
+            yield batch
+            batch = []
+        batch.append(envelope)
+    if batch:
+        yield batch
 
 
 class Lane:
@@ -54,27 +59,30 @@ class Lane:
             self.tracker.on_recommendations(issued)
         return events
 
-    def step(self, envelope: Envelope) -> list[RecommendationIssued]:
-        """Fold one event with its decision points; returns the new recommendations."""
+    def step(self, batch: Sequence[Envelope]) -> list:
+        """Fold one batch (events sharing a ``recorded_at``) with its decision points; returns the
+        recommendation events (issued and withdrawn)."""
         state = self.state
+        last = batch[-1]
         try:
             out = []
-            same_batch = _BATCHED and state.pending_us == to_micros(envelope.recorded_at)
-            if type(envelope.data) is RunLogged:
-                if not same_batch:
-                    out = self._take(advance(state, (), self.policy, envelope.recorded_at))
-                self.tracker.before_run(envelope, state)
-            out += self._take(advance(state, (envelope,), self.policy, **_STEP))
+            runs = [e for e in batch if type(e.data) is RunLogged]
+            if runs:
+                out = self._take(advance(state, (), self.policy, last.recorded_at))
+                for run in runs:
+                    self.tracker.before_run(run, state)
+            out += self._take(advance(state, batch, self.policy))
         except Exception as exc:
-            where = ("at the decision point after it" if state.version == envelope.version
-                     else "at the day-boundary decision points before it, or while folding it")
+            where = ("at the decision point after it" if state.version == last.version
+                     else "at the day-boundary decision points before it, or while folding its batch")
             raise PolicyEvaluationError(
-                self.label, state.athlete_id, envelope.position, envelope.version,
-                f"{where} (type {envelope.type}, recorded_at {envelope.recorded_at.isoformat()})",
+                self.label, state.athlete_id, last.position, last.version,
+                f"{where} (type {last.type}, recorded_at {last.recorded_at.isoformat()})",
                 f"{type(exc).__name__}: {exc}") from exc
-        if state.quarantined and state.quarantined[-1].version == envelope.version:
-            return out  # the fold set it aside (projections.athlete.fold_or_quarantine): no outcome either
-        self.tracker.on_event(envelope, state)
+        set_aside = {q.version for q in state.quarantined}  # the fold set these aside: no outcome either
+        for envelope in batch:
+            if envelope.version not in set_aside:
+                self.tracker.on_event(envelope, state)
         return out
 
     def until(self, horizon: dt.datetime) -> list[RecommendationIssued]:
@@ -90,7 +98,7 @@ class Lane:
 
     def finish(self, horizon: dt.datetime) -> dict:
         self.until(horizon)
-        return self.tracker.finish(self.state, to_micros(horizon))
+        return self.tracker.finish(self.state, to_micros(horizon)) | {"withdrawals": self.withdrawals}
 
 
 def replay_athlete(athlete_id: str, envelopes: Iterable[Envelope], policies: Sequence[tuple[str, Policy]],
@@ -101,10 +109,10 @@ def replay_athlete(athlete_id: str, envelopes: Iterable[Envelope], policies: Seq
     the athlete has no event by the horizon."""
     lanes = [Lane(label, policy, athlete_id) for label, policy in policies]
     seen = False
-    for envelope in envelopes:
+    for batch in batches(envelopes):
         seen = True
         for lane in lanes:
-            lane.step(envelope)
+            lane.step(batch)
     if not seen:
         return []
     return [(lane, lane.finish(horizon)) for lane in lanes]

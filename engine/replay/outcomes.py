@@ -10,7 +10,8 @@ recommendations, the projection state) and, at the horizon, turns it into one ro
 * adherence: complete local weeks after the policy first moved the athlete past ``settle`` that had
   >= 2 strength sessions (the 2-3 per week target), out of all such weeks;
 * run spikes allowed: runs longer than the policy's long-run cap while that cap was in force (the
-  ``run:long_cap`` advice was current when the run was recorded), and single-run spike flags;
+  advice carrying ``long_run_cap_km`` was current when the run was recorded), and single-run spike
+  flags;
 * re-injuries (injury reports after the first) and weeks to the pre-injury weekly volume.
 
 Corrections count: a retracted log is dropped, an amended one replaced, as the projections do.
@@ -46,7 +47,7 @@ LATER_PHASES = PHASES[1:]
 
 class OutcomeTracker:
     __slots__ = ("first_us", "events", "recommendations", "pain", "lifts", "runs", "progressions",
-                 "flags", "spike_flags", "runs_checked", "spikes_allowed", "cap", "injuries")
+                 "flags", "spike_flags", "runs_checked", "spikes_allowed", "cap", "cap_topic", "injuries")
 
     def __init__(self) -> None:
         self.first_us: int | None = None
@@ -63,6 +64,7 @@ class OutcomeTracker:
         self.runs_checked = 0
         self.spikes_allowed = 0
         self.cap: float | None = None
+        self.cap_topic: str | None = None
         self.injuries = 0
 
     # -- while folding ------------------------------------------------------------------------
@@ -73,7 +75,7 @@ class OutcomeTracker:
         if run.kind == RunKind.WALK:
             return
         self.runs_checked += 1
-        if self.cap is not None and "run" in state.memory and run.distance_km > self.cap:
+        if self.cap is not None and self.cap_topic in state.memory and run.distance_km > self.cap:
             self.spikes_allowed += 1
 
     def on_event(self, envelope: Envelope, state: AthleteState) -> None:
@@ -116,10 +118,12 @@ class OutcomeTracker:
             topic = rec.topic
             if rec.kind in PROGRESSION_KINDS:
                 self.progressions.append(to_micros(rec.decision_time))
-            if topic == "run":  # the week's running plan carries the long-run cap (none on walk-run)
-                cap = rec.target.get("long_run_cap_km")
-                self.cap = float(cap) if isinstance(cap, (int, float)) else None
-            elif topic == "run:spike":
+            cap = rec.target.get("long_run_cap_km")
+            if isinstance(cap, (int, float)):  # the long-run cap, on whichever topic carries it (the
+                self.cap, self.cap_topic = float(cap), topic  # running plan's "run" in policy 2.0)
+            elif topic == self.cap_topic:  # that topic's advice changed and caps no run any more
+                self.cap = None
+            if topic == "run:spike":
                 self.spike_flags += 1
             elif topic in DROP_OFF_TOPICS:
                 self.flags[DROP_OFF_TOPICS[topic]] += 1

@@ -30,15 +30,16 @@ class Hare(_Cap):
 
 
 class Fussy:
-    """Raises at the decision point after the athlete's fourth event."""
+    """Raises at the first decision point that has seen the athlete's fourth event (the decision
+    after the batch holding it)."""
 
     name = "fussy"
     version = "1"
     config = None
 
     def decide(self, state, decision_time):
-        if state.version == 4:
-            raise ValueError("cannot decide on version 4")
+        if state.version >= 4:
+            raise ValueError(f"cannot decide on version {state.version}")
         return []
 
 

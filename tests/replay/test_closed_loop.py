@@ -22,15 +22,13 @@ def rec(topic: str, kind: str, **target) -> RecommendationIssued:
 
 
 def test_advice_is_folded_from_the_recommendations_in_force():
-    """Phase, kinds (not per-exercise strength holds), the lowest walk-run level, volume, cap, flags."""
+    """Phase, kinds (not the strength plan's), the lowest walk-run level, volume, cap, flags."""
     state = AthleteState(athlete_id="a")
     state.phase.phase = "return_to_run"
     advice = advice_from(state, {
-        "strength:squat": rec("strength:squat", "hold", load_kg=50.0),
-        "run:walk_run": rec("run:walk_run", "progress", walk_run_level=5),
+        "strength": rec("strength", "hold", squat_kg=50.0, sets=3, reps=12),
+        "run": rec("run", "progress", weekly_km=12.5, long_run_cap_km=6.6),
         "bsi": rec("bsi", "deload", walk_run_level=3, no_running_days=3),
-        "run:volume": rec("run:volume", "progress", weekly_km=12.5),
-        "run:long_cap": rec("run:long_cap", "progress", long_run_cap_km=6.6),
         "dropoff:3": rec("dropoff:3", "flag", drop_off_point=3),
     })
     assert advice.phase == "return_to_run"

@@ -8,6 +8,7 @@ import json
 from engine import pipeline
 from engine.replay import replay
 from engine.store.sqlite import SQLiteEventStore
+from events.vocabulary import RecommendationIssued
 
 BASELINE = "engine.policies.baseline:BaselinePolicy"
 
@@ -17,6 +18,8 @@ def live_rows(path) -> list[tuple]:
     rows = []
     for athlete_id in pipeline.athletes(store):
         for rec in pipeline.recommendations(store, athlete_id):
+            if not isinstance(rec, RecommendationIssued):
+                continue  # withdrawals: counted per athlete (see the test below)
             rows.append((rec.athlete_id, str(rec.recommendation_id), rec.decision_time, rec.trigger_position,
                          rec.kind, rec.topic, rec.rule_id, rec.policy_name, rec.policy_version,
                          dict(rec.target), dict(rec.rationale), rec.explanation))
@@ -58,3 +61,14 @@ def test_an_earlier_horizon_sees_no_later_event(live_cohort, tmp_path):
     replayed = replayed_rows(result.recommendations("baseline"))
     assert replayed == [r for r in live_rows(path) if r[2] <= horizon]
     assert 0 < len(replayed) < len(live_rows(path))
+
+
+def test_a_replay_withdraws_what_live_processing_withdrew(live_cohort, tmp_path):
+    """Same horizon: each athlete's count of withdrawn advice equals the live stream's."""
+    path, end = live_cohort
+    result = replay(path, [BASELINE], tmp_path / "out", horizon=end, report=False)
+    store = SQLiteEventStore(path)
+    live = {a: sum(1 for r in pipeline.recommendations(store, a) if not isinstance(r, RecommendationIssued))
+            for a in pipeline.athletes(store)}
+    store.close()
+    assert {r["athlete_id"]: r["withdrawals"] for r in result.athlete_metrics.to_pylist()} == live
