@@ -91,7 +91,8 @@ class BaselinePolicy:
         return Advice(topic="pain", kind="hold", rule_id="pain.traffic_light_amber", covers=PLANS,
                       explanation=f"Pain is amber ({why['reason']}): hold, no progression, and it must be green "
                                   f"by next morning: {targets}.",
-                      target=_merged(plans), rationale=why)
+                      target={"hold": True}, rationale=why)  # the held loads are the last ones: named in
+        # the explanation, not in the target, so a new plan week alone does not re-issue the hold
 
     def _recovery_hold(self, s: AthleteState, day: int) -> Advice | None:
         m = self.config.modifiers
@@ -204,7 +205,7 @@ class BaselinePolicy:
         done = ph.drill_stage(s.capacity, 0, day, c.readiness_max_pain)
         counted = ph.plyometric_days(s.capacity, entered, day)
         stage = min(done, cap.DRILL_STAGES - 1)
-        return Advice(topic="plyometric", kind="progress" if done else "hold", rule_id="plyometric.drill_ladder",
+        return Advice(topic="plyometric", kind="progress", rule_id="plyometric.drill_ladder",
                       explanation=f"Plyometrics: {DRILL_NAMES[stage]} next, at least 48 h after the last session "
                                   f"({len(counted)} of {c.plyometric_min_sessions} spaced sessions so far, {done} of "
                                   f"{cap.DRILL_STAGES} drills done pain-free); move up only when the drill was "

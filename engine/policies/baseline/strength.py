@@ -4,7 +4,8 @@ Targets an athlete can lift (RULES.md 5): a loaded exercise's target is the load
 reps at the athlete's current e1RM (Epley inverse), raised by the load step once the last session
 reached the ladder's sets and reps with green pain; bodyweight work progresses by reps, never "0 kg".
 The plan is computed from the sessions before the current week (Monday-based), so it changes at most
-once a week (plus the first time an exercise appears): a quiet plan, not a reaction to every set.
+once a week (the first plan comes from the sessions logged so far; an exercise new this week joins
+the plan next week): a quiet plan, not a reaction to every set.
 """
 
 from __future__ import annotations
@@ -72,25 +73,25 @@ def _round_load(kg: float) -> float:
 
 
 def _reference_sessions(s: AthleteState, day: int, recent_days: int) -> dict[str, tuple[int, int, LiftLogged, float]]:
-    """Per exercise: its latest session before the plan week (within ``recent_days``), or, for an
-    exercise new this week, its latest session so far; with the best e1RM over those sessions."""
+    """Per exercise: its latest session before the plan week (within ``recent_days``), with the best
+    e1RM over those sessions. Before any such session (the first plan) the first lifting day of this
+    week stands in, so the plan still changes only once until the next week."""
     plan_from = week_start(week_of(day))
-    before: dict[str, tuple[int, int, LiftLogged, float]] = {}
-    this_week: dict[str, tuple[int, int, LiftLogged, float]] = {}
-    for entry in s.entries.values():
+    lifts = [e for e in s.entries.values() if type(e.data) is LiftLogged and e.day <= day]
+    chosen = [e for e in lifts if plan_from - recent_days <= e.day < plan_from]
+    if not chosen:
+        first = min((e.day for e in lifts if e.day >= plan_from), default=None)
+        chosen = [e for e in lifts if e.day == first]
+    out: dict[str, tuple[int, int, LiftLogged, float]] = {}
+    for entry in chosen:
         data = entry.data
-        if type(data) is not LiftLogged or entry.day > day:
-            continue
-        bucket = before if entry.day < plan_from else this_week
-        if bucket is before and entry.day < plan_from - recent_days:
-            continue
         estimate = cap.e1rm(data.load_kg, data.reps)
-        seen = bucket.get(data.exercise)
+        seen = out.get(data.exercise)
         if seen is None or (entry.day, entry.position) > (seen[0], seen[1]):
-            bucket[data.exercise] = (entry.day, entry.position, data, max(estimate, seen[3] if seen else 0.0))
+            out[data.exercise] = (entry.day, entry.position, data, max(estimate, seen[3] if seen else 0.0))
         else:
-            bucket[data.exercise] = seen[:3] + (max(seen[3], estimate),)
-    return {name: before.get(name) or this_week[name] for name in before.keys() | this_week.keys()}
+            out[data.exercise] = seen[:3] + (max(seen[3], estimate),)
+    return out
 
 
 def plan(cfg: StrengthConfig, s: AthleteState, day: int, mode: str, step: float) -> tuple[tuple[int, int, int], list[ExerciseTarget]]:
