@@ -125,6 +125,7 @@ class BackgroundWaker:
         self._waiting: dict[str, None] = {}  # insertion-ordered set
         self._cond = threading.Condition()
         self._busy = False
+        self._closed = False
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="strideline-waker", daemon=True)
         self._thread.start()
@@ -153,12 +154,20 @@ class BackgroundWaker:
                 self._cond.wait(min(left, 0.05))
         return True
 
+    def close(self) -> None:
+        """Stop the sending thread (ids still queued are left to the sweeper)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
     def _run(self) -> None:
         backoff = self.min_backoff_s
         while True:
             with self._cond:
-                while not self._waiting:
+                while not self._waiting and not self._closed:
                     self._cond.wait()
+                if self._closed:
+                    return
                 batch = list(self._waiting)
                 self._waiting.clear()
                 self._busy = True
@@ -172,7 +181,8 @@ class BackgroundWaker:
                         self.dropped += 1
                 self._cond.notify_all()
             if unsent:
-                time.sleep(backoff)
+                with self._cond:
+                    self._cond.wait_for(lambda: self._closed, backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
             else:
                 backoff = self.min_backoff_s

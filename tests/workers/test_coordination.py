@@ -105,3 +105,35 @@ def test_a_wake_up_with_redis_down_is_swallowed_and_counted():
     waker = Waker(make_broker(redis_url=url, middleware=False), RedisPending(redis_client(url)), pause_s=60)
     assert [waker(f"ath-{i}") for i in range(50)] == [False] * 50
     assert waker.lost == 50
+
+
+def test_ingests_waker_sends_from_a_background_thread(client, redis_db):
+    """Ingest's hook queues the id and returns; its thread sends one coalesced wake-up."""
+    from workers.wakeup import make_ingest_waker
+
+    waker = make_ingest_waker(redis_db)
+    try:
+        for _ in range(5):
+            assert waker("ath-1") is None
+        assert waker.flush() and queued(client, keys.PROJECTOR_QUEUE) == 1 and waker.lost == 0
+    finally:
+        waker.close()
+
+
+def test_ingests_waker_keeps_the_ids_while_redis_is_unreachable():
+    """Redis unreachable: the hook still returns at once, the failure is counted, and the ids stay
+    queued for when Redis answers (the thread backs off instead of retrying per append)."""
+    from workers.wakeup import BackgroundWaker
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    waker = BackgroundWaker(Waker(make_broker(redis_url=url, middleware=False), RedisPending(redis_client(url, 0.2))))
+    try:
+        for i in range(20):
+            waker(f"ath-{i}")
+        wait_until(lambda: waker.lost >= 1, 5, "the first failed send")
+        assert not waker.flush(timeout=0.3), "the ids are still waiting for Redis"
+        assert waker.lost < 20, "one failure per back-off, not one per append"
+    finally:
+        waker.close()

@@ -49,8 +49,18 @@ def own_redis(redis_url, tmp_path):
     server.kill()
 
 
-def ingestor_for(store, clock: ManualClock, redis_url: str) -> Ingestor:
-    return Ingestor(store, clock=clock, wake=make_ingest_waker(redis_url))
+@pytest.fixture
+def ingestor_for():
+    """Ingestors as the API builds them (wake-ups from a background thread); their threads stop after the test."""
+    wakers = []
+
+    def make(store, clock: ManualClock, redis_url: str) -> Ingestor:
+        wakers.append(make_ingest_waker(redis_url))
+        return Ingestor(store, clock=clock, wake=wakers[-1])
+
+    yield make
+    for waker in wakers:
+        waker.close()
 
 
 def timed_feed(ingestor: Ingestor, clock: ManualClock, submissions) -> list[float]:
@@ -69,7 +79,7 @@ def p99_ms(latencies: list[float]) -> float:
 
 
 def test_a_worker_process_killed_mid_run_recovers_within_the_bound(pg_store, pg_schema_url, redis_db, clock,
-                                                                   receiver, start_workers):
+                                                                   receiver, start_workers, ingestor_for):
     """Given two worker groups, when one worker process is SIGKILLed mid-ingest (its group's main
     process then stops) and the supervisor restarts the group, then everything is projected and
     delivered within 60 s of the restart, with nothing lost or duplicated."""
@@ -95,7 +105,7 @@ def test_a_worker_process_killed_mid_run_recovers_within_the_bound(pg_store, pg_
 
 
 def test_a_host_crash_recovers_within_the_bound(pg_store, pg_schema_url, redis_db, clock, receiver,
-                                                start_workers):
+                                                start_workers, ingestor_for):
     """Given every worker process of the deployment, when all are SIGKILLed mid-ingest (the host
     dies: their unacked messages stay in Redis) and start again, then everything is projected and
     delivered within 60 s of the restart."""
@@ -117,7 +127,7 @@ def test_a_host_crash_recovers_within_the_bound(pg_store, pg_schema_url, redis_d
 
 
 def test_redis_killed_flushed_and_frozen_recovers_within_the_bound(pg_store, pg_schema_url, own_redis, clock,
-                                                                   receiver, start_workers):
+                                                                   receiver, start_workers, ingestor_for):
     """Given workers and ingest on a Redis of our own: when it is killed (restarted empty), then
     flushed, then frozen for 15 s (SIGSTOP), appends never fail nor wait on Redis, and each time
     everything is projected and delivered within 60 s of Redis answering again."""
@@ -157,7 +167,7 @@ def test_redis_killed_flushed_and_frozen_recovers_within_the_bound(pg_store, pg_
 
 
 def test_a_webhook_receiver_down_recovers_within_the_bound(pg_store, pg_schema_url, redis_db, clock, receiver,
-                                                           start_workers):
+                                                           start_workers, ingestor_for):
     """Given a receiver answering 503 for 20 s mid-ingest, when it answers again, then every
     recommendation reaches it within 60 s (retries back off to at most 30 s), none is skipped."""
     env = production_env(redis_db, pg_schema_url, receiver.url)

@@ -344,7 +344,8 @@ def wait_until_caught_up(store, receiver: Receiver, channels: list[str],
 
 
 def stream_ids(client: redis.Redis, stream: str) -> Counter:
-    return Counter(fields[b"recommendation_id"].decode() for _, fields in client.xrange(stream))
+    """Delivery ids in the Redis stream (``idempotency_key``: a withdrawal's is its withdrawal id)."""
+    return Counter(fields[b"idempotency_key"].decode() for _, fields in client.xrange(stream))
 
 
 # -- a hand-written athlete ----------------------------------------------------------------------
