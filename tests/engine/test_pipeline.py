@@ -137,3 +137,35 @@ def test_the_sweeper_wakes_athletes_whose_wake_up_was_lost(runtime, store, clock
         actors.sweep.send()
         live.drain()
     assert list(pipeline.lagging_athletes(store)) == []
+
+
+class _Captured:
+    """A notifier that keeps what it was given (the outbox calls it like any channel)."""
+
+    channel = "log"
+
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    def deliver(self, event) -> None:
+        self.seen.append(event)
+
+
+def test_a_correction_reaches_the_notifiers_as_a_withdrawal(store, clock):
+    """Given a red pain score whose deload was delivered, when the app amends the typo, the live
+    pipeline delivers a withdrawal of that deload with reason correction."""
+    captured = _Captured()
+    runtime = build_runtime(store=store, clock=clock, policy_spec=POLICY_SPEC, notifiers={"log": captured})
+    with InProcessPipeline(runtime, threads=2) as live:
+        runtime.ingestor.append("ath-0", enrol("ath-0", clock.now()))
+        typo = runtime.ingestor.append("ath-0", [{"occurred_at": clock.now().isoformat(), "data": {
+            "type": "pain.reported", "score": 8, "context": "rest"}}])
+        live.drain()
+        [deload] = [e for e in captured.seen if getattr(e, "rule_id", "") == "pain.traffic_light_red"]
+        clock.advance(dt.timedelta(minutes=30))
+        runtime.ingestor.append("ath-0", [{"occurred_at": clock.now().isoformat(), "data": {
+            "type": "entry.amended", "target_event_id": str(typo.events[0].event_id),
+            "replacement": {"type": "pain.reported", "score": 1, "context": "rest"}}}])
+        live.drain()
+    withdrawals = [e for e in captured.seen if delivery_id(e) != getattr(e, "recommendation_id", None)]
+    assert [(w.recommendation_id, w.reason) for w in withdrawals] == [(deload.recommendation_id, "correction")]
