@@ -16,6 +16,8 @@ import typer
 
 from engine.commands.options import store_option
 
+DEFAULT_METRICS_PORT = 9190
+
 
 def build_app(*, store: str | None = None, keys: str | None = None, worker_threads: int = 2,
               redis_url: str | None = None):
@@ -71,8 +73,9 @@ def serve(
     log_level: str = typer.Option("INFO", help="Log level."),
     metrics_host: str = typer.Option("127.0.0.1", envvar="STRIDELINE_METRICS_HOST",
                                      help="Interface of the /metrics server (loopback unless told otherwise)."),
-    metrics_port: int = typer.Option(9190, min=0, max=65535, envvar="STRIDELINE_API_METRICS_PORT",
-                                     help="Port of /metrics, apart from the API port (0: no metrics server)."),
+    metrics_port: int = typer.Option(None, min=0, max=65535, envvar="STRIDELINE_API_METRICS_PORT",
+                                     help=f"Port of /metrics, apart from the API port (default {DEFAULT_METRICS_PORT}; "
+                                          "0: no metrics server)."),
 ) -> None:
     """Serve the HTTP API (/v1, /health, /ready, OpenAPI at /schema/openapi.json); /metrics on its own port."""
     import structlog
@@ -83,6 +86,8 @@ def serve(
 
     configure_logging(log_level)
     log = structlog.get_logger("strideline.api")
+    explicit = metrics_port is not None
+    metrics_port = DEFAULT_METRICS_PORT if metrics_port is None else metrics_port
     if metrics_port and metrics_port == port:
         raise typer.BadParameter("must differ from --port: /metrics is not served on the API port",
                                  param_hint="--metrics-port")
@@ -97,8 +102,12 @@ def serve(
         try:
             server = MetricsServer(app.state.runtime, metrics_host, metrics_port).start()
         except OSError as exc:
-            log.critical("metrics_port_unavailable", host=metrics_host, port=metrics_port, error=str(exc))
-            raise typer.Exit(2) from None
+            if explicit:  # asked for: refuse to run without it
+                log.critical("metrics_port_unavailable", host=metrics_host, port=metrics_port, error=str(exc))
+                raise typer.Exit(2) from None
+            # the default port, taken (a second server on this host): serve the API, say so loudly
+            log.error("metrics_port_unavailable", host=metrics_host, port=metrics_port, error=str(exc),
+                      hint="pass --metrics-port (or STRIDELINE_API_METRICS_PORT) to each server on a host")
     log.info("api_starting", url=f"http://{host}:{port}", workers="redis" if redis_url else "in-process",
              openapi="/schema/openapi.json",
              metrics=f"http://{metrics_host}:{metrics_port}/metrics" if server else None)
