@@ -106,9 +106,11 @@ def _postgres_rows(store_url: str) -> str:
 
 
 def _postgres_key_file(store_url: str) -> bytes | None:
-    """The data_keys table's file, when this process may read the server's files (same host, root)."""
+    """The data_keys table's file after a checkpoint, when this process may read the server's files
+    (same host, root)."""
     with psycopg.connect(store_url, autocommit=True) as conn:
         try:
+            conn.execute("CHECKPOINT")
             (directory,) = conn.execute("SHOW data_directory").fetchone()
             (relative,) = conn.execute("SELECT pg_relation_filepath('data_keys')").fetchone()
         except psycopg.Error:
@@ -143,6 +145,10 @@ def test_erasure_leaves_no_plaintext_and_the_rest_replays_unchanged(app_client, 
     key = _data_key(api_store, VICTIM)
     if store_url.startswith("sqlite"):
         assert MARKER.encode() not in _database_bytes(store_url)  # sealed at rest from the start
+        assert key in _database_bytes(store_url)  # the key is findable: its absence below means something
+    else:
+        key_file = _postgres_key_file(store_url)
+        assert key_file is None or key in key_file
     other_before = (api_store.read_stream(OTHER), api_store.read_stream(OTHER + "/recommendations"),
                     api_store.load_projection(OTHER, PROJECTION))
 
