@@ -98,7 +98,9 @@ def clear_day(state: LoadState, day: int) -> None:
 
 
 def prune(state: LoadState, before_day: int) -> None:
-    for name in ("srpe",) + _PER_DAY:
+    """Forget per-day detail before ``before_day``; walk-run days are kept (a few dozen per rehab):
+    the ladder climbed stays climbed."""
+    for name in ("srpe",) + tuple(n for n in _PER_DAY if n != "walk_run_levels"):
         per_day = getattr(state, name)
         for day in [d for d in per_day if d < before_day]:
             del per_day[day]

@@ -41,6 +41,15 @@ class Ladder(msgspec.Struct, frozen=True):
     complete: bool
 
 
+def ladder_start(s: AthleteState) -> int | None:
+    """The day the athlete last entered return_to_run (None: never): the ladder is climbed from
+    there, so a regress and a new return start the ladder again."""
+    for change in reversed(s.phase.changes):
+        if change.phase == "return_to_run":
+            return change.day
+    return None
+
+
 def phase_on(s: AthleteState, day: int) -> str:
     phase = "settle"
     for change in s.phase.changes:
@@ -57,11 +66,16 @@ def _painful(s: AthleteState, day: int, limits: pn.PainThresholds) -> bool:
 
 def judge(s: AthleteState, cfg: RunConfig, limits: pn.PainThresholds,
           until_day: int = 10**7) -> tuple[Ladder, list[JudgedRun]]:
-    """Walk every retained run (up to ``until_day``) in day order: the ladder's state and each
-    continuous run's verdict."""
-    runs = sorted(((e.day, e.position, key, e.data) for key, e in s.entries.items()
-                   if type(e.data) is RunLogged and e.data.kind != RunKind.WALK and e.day <= until_day),
-                  key=lambda r: r[:2])
+    """Walk the runs (up to ``until_day``) in day order: the ladder's state, from every walk-run day
+    since the athlete entered return_to_run (kept for good by the load projection, so a ladder
+    climbed months ago stays climbed), and each retained continuous run's verdict."""
+    since = ladder_start(s)
+    walk_runs = [(day, 0, "", level) for day, level in s.load.walk_run_levels.items()
+                 if since is not None and since <= day <= until_day]
+    continuous = [(e.day, e.position, key, e.data) for key, e in s.entries.items()
+                  if type(e.data) is RunLogged and e.data.kind not in (RunKind.WALK, RunKind.WALK_RUN)
+                  and e.day <= until_day]
+    runs = sorted(walk_runs + continuous, key=lambda r: r[:2])
     fresh: dict[int, list[int]] = {}  # level -> pain-free days since that level was last reset
     eligible: list[tuple[int, float]] = []
     judged: list[JudgedRun] = []
@@ -84,15 +98,14 @@ def judge(s: AthleteState, cfg: RunConfig, limits: pn.PainThresholds,
 
     for day, _, key, run in runs:
         painful = _painful(s, day, limits)
-        if run.kind == RunKind.WALK_RUN:
-            level = int(run.walk_run_level or 1)
-            last_level = level
+        if type(run) is int:  # a walk-run day: its level (the projection keeps these for good)
+            last_level = run
             if painful:
-                reset(level)
-                painful_level, painful_day = level, day
+                reset(run)
+                painful_level, painful_day = run, day
             else:
-                fresh.setdefault(level, []).append(day)
-            eligible.append((day, run.distance_km))
+                fresh.setdefault(run, []).append(day)
+            eligible.append((day, s.load.km.get(day, 0.0)))
             continue
         completed = done()
         ladder_open = phase_on(s, day) == "return_to_run" and completed < cfg.walk_run_levels
