@@ -104,6 +104,18 @@ def assert_nothing_lost_or_duplicated(store, receiver: Receiver, redis_url: str)
     return expected
 
 
+def requeued_seconds(redis_url: str, died_ms: int, since: float) -> float:
+    """Seconds from ``since`` until no worker process that last beat before ``died_ms`` is left in
+    dramatiq's heartbeat set: maintenance removes a dead process once its unacked messages are back
+    in their queues (live processes beat every maintenance interval, so they move past it)."""
+    client = redis.Redis.from_url(redis_url)
+    heartbeats = f"{keys.DRAMATIQ_NAMESPACE}:__heartbeats__"
+    wait_until(lambda: not client.zrangebyscore(heartbeats, 0, died_ms), BOUND_S,
+               "the dead workers' messages requeued", interval=0.25)
+    client.close()
+    return time.monotonic() - since
+
+
 def sigstop_redis(server) -> None:
     os.kill(server.proc.pid, 19)  # SIGSTOP: the process keeps its sockets and data, answers nothing
 
