@@ -6,7 +6,7 @@ import pytest
 
 from engine import outbox, pipeline
 from engine.ingest import Ingestor
-from engine.notifiers import DeliveryRejected, LogNotifier
+from engine.notifiers import DeliveryRejected, LogNotifier, delivery_id
 from engine.policies.base import load_policy
 from engine.runtime import DEFAULT_POLICY
 from workers_support import feed_diaries
@@ -20,10 +20,10 @@ class Recording:
         self.fail_on = fail_on or {}
 
     def deliver(self, rec) -> None:
-        error = self.fail_on.get(str(rec.recommendation_id))
-        if error is not None:
+        error = self.fail_on.get(str(delivery_id(rec)))  # a withdrawal names the advice it withdraws
+        if error is not None:                              # under recommendation_id: key by delivery id
             raise error
-        self.seen.append(str(rec.recommendation_id))
+        self.seen.append(str(delivery_id(rec)))
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_delivers_in_stream_order_and_saves_the_checkpoint(ingest_store, recs):
     """Every recommendation is delivered once, in order; the checkpoint reaches the stream head."""
     notifier = Recording()
     done = outbox.deliver_pending(ingest_store, "ath-1", notifier)
-    assert notifier.seen == [str(r.recommendation_id) for r in recs]
+    assert notifier.seen == [str(delivery_id(r)) for r in recs]
     assert done.delivered == len(recs) and outbox.checkpoint(ingest_store, "ath-1", "webhook") == len(recs)
     assert outbox.deliver_pending(ingest_store, "ath-1", notifier).delivered == 0
 
@@ -49,13 +49,13 @@ def test_routing_passes_over_unwanted_kinds(ingest_store, recs):
     """Kinds the channel does not want are skipped, and the checkpoint still advances past them."""
     notifier = Recording()
     done = outbox.deliver_pending(ingest_store, "ath-1", notifier, lambda kind: kind == "advance_phase")
-    assert notifier.seen == [str(r.recommendation_id) for r in recs if r.kind == "advance_phase"]
+    assert notifier.seen == [str(delivery_id(r)) for r in recs if r.kind == "advance_phase"]
     assert done.skipped == len(recs) - len(notifier.seen) and done.checkpoint == len(recs)
 
 
 def test_a_failure_keeps_the_progress_made_before_it(ingest_store, recs):
     """A transient failure saves the checkpoint before the failing recommendation; a retry starts there."""
-    failing = str(recs[2].recommendation_id)
+    failing = str(delivery_id(recs[2]))
     notifier = Recording({failing: TimeoutError("slow receiver")})
     with pytest.raises(outbox.TransientDeliveryError) as raised:
         outbox.deliver_pending(ingest_store, "ath-1", notifier)
@@ -63,16 +63,16 @@ def test_a_failure_keeps_the_progress_made_before_it(ingest_store, recs):
     assert outbox.checkpoint(ingest_store, "ath-1", "webhook") == 2
     notifier.fail_on.clear()
     outbox.deliver_pending(ingest_store, "ath-1", notifier)
-    assert notifier.seen == [str(r.recommendation_id) for r in recs]
+    assert notifier.seen == [str(delivery_id(r)) for r in recs]
 
 
 def test_a_refusal_is_permanent_and_skip_passes_over_it(ingest_store, recs):
     """DeliveryRejected becomes a PermanentDeliveryError; skip moves the checkpoint past it only."""
-    refused = recs[0].recommendation_id
+    refused = delivery_id(recs[0])
     notifier = Recording({str(refused): DeliveryRejected("410 Gone")})
     with pytest.raises(outbox.PermanentDeliveryError):
         outbox.deliver_pending(ingest_store, "ath-1", notifier)
-    assert not outbox.skip(ingest_store, "ath-1", "webhook", recs[1].recommendation_id), "not the next one"
+    assert not outbox.skip(ingest_store, "ath-1", "webhook", delivery_id(recs[1])), "not the next one"
     assert outbox.skip(ingest_store, "ath-1", "webhook", refused)
     assert outbox.deliver_pending(ingest_store, "ath-1", notifier).delivered == len(recs) - 1
 
