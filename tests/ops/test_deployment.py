@@ -167,6 +167,23 @@ def test_prometheus_scrapes_every_process_and_evaluates_every_rule(deployment):
     assert len([r for r in rules if r["type"] == "alerting"]) >= 15
 
 
+def test_every_dashboard_query_runs_in_the_live_prometheus(deployment):
+    """Each query of the Grafana dashboard (its variables set to "All") is valid PromQL for a real
+    Prometheus scraping the deployment; seconds after start-up, the gauges and the request and
+    delivery rates already return data (rates over longer windows and ratios follow)."""
+    from ops_support import dashboard_exprs
+
+    prom = deployment.prometheus
+    wait_for("all four targets up", lambda: len(prom.query('up{job=~"strideline-.*"} == 1')) == 4, 60)
+    with_data = 0
+    exprs = dashboard_exprs()
+    for expr in exprs:
+        concrete = (expr.replace("$__rate_interval", "1m").replace('=~"$job"', '=~"strideline-.*"')
+                    .replace('=~"$instance"', '=~".*"'))
+        with_data += bool(prom.query(concrete))  # prom.query asserts the query succeeded
+    assert with_data >= 10, f"{with_data} of {len(exprs)} dashboard queries returned data"
+
+
 def test_a_refused_webhook_fires_the_dead_letter_alert_and_is_sent_again(deployment):
     """Given the receiver refusing (410), when a new athlete's advice is delivered, then the first
     dead letter fires StridelineDeadLetters in Prometheus (absolute runbook link), `deliveries list`
