@@ -387,6 +387,7 @@ class SimulatedAthlete(Training):
         targets = advice.targets
         if "walk_run_level" in targets and phase == "return_to_run":
             self.level = max(1, min(12, int(targets["walk_run_level"])))
+            self.easy_stage = False  # the coach says the ladder is not done: back to walk-run
         if "weekly_km" in targets and running:
             self.weekly_target = float(targets["weekly_km"])
         self.long_run_cap = float(targets["long_run_km"]) if "long_run_km" in targets else None
