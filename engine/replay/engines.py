@@ -37,8 +37,6 @@ class Engine:
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
             raise ReplayError(f"unknown engine {self.name!r}: use one of {', '.join(ENGINES)}")
-        if self.address and self.name != "ray":
-            raise ReplayError("a Ray address needs --engine ray")
 
     @property
     def is_local(self) -> bool:
@@ -59,9 +57,12 @@ class Engine:
 
 
 def as_engine(engine: Engine | str | None, address: str | None = None) -> Engine:
+    """An ``Engine`` from a name; the address only matters to Ray (a RAY_ADDRESS set in the
+    environment does not stop a local run)."""
     if isinstance(engine, Engine):
         return engine
-    return Engine(engine or "local", address or None)
+    name = engine or "local"
+    return Engine(name, (address or None) if name == "ray" else None)
 
 
 def _ray():
