@@ -243,25 +243,33 @@ class BaselinePolicy:
         cfg, out = self.config.run, []
         spikes = running.flagged(s, judged, day, cfg.flag_days, "spike")
         if spikes:
-            r = max(spikes, key=lambda j: j.km / j.reference_km)
+            arrived = [j for j in spikes if j.key in s.arrived] or spikes  # news first (a late sync),
+            r = max(arrived, key=lambda j: (j.day, j.km / j.reference_km))  # then the latest run
             over = r.km / r.reference_km - 1
             cap_km = round(r.reference_km * (1 + cfg.single_run_cap), 1)
-            out.append(flag("run:spike", "run.single_run_spike",
+            out.append(_run_flag(r, flag("run:spike", "run.single_run_spike",
                             f"Your {r.km:g} km run on {running.date_words(r.day)} was {over:.0%} longer than your "
                             f"longest in the 30 days before it ({r.reference_km:g} km): injury risk rises. Keep long "
                             f"runs under {cap_km:g} km; that run does not raise your cap.",
                             {"run_km": r.km, "longest_30d_km": r.reference_km, "increase": round(over, 3),
-                             "cap": cfg.single_run_cap, "run_day_offset": day - r.day}))
+                             "cap": cfg.single_run_cap, "run_day_offset": day - r.day})))
         skips = running.flagged(s, judged, day, cfg.flag_days, "ladder_skip")
         if skips and s.phase.phase == "return_to_run":
             r = skips[-1]
-            out.append(flag("run:ladder", "run.ladder_skipped",
+            out.append(_run_flag(r, flag("run:ladder", "run.ladder_skipped",
                             f"A continuous {r.km:g} km run on {running.date_words(r.day)} skipped the walk-run ladder "
                             f"(level {r.level_when_run} of {cfg.walk_run_levels} completed): go back to walk-run level "
                             f"{ladder.next_level}; that run is not a base for your caps.",
                             {"run_km": r.km, "completed_level": r.level_when_run,
-                             "walk_run_levels": cfg.walk_run_levels}))
+                             "walk_run_levels": cfg.walk_run_levels})))
         return out
+
+
+def _run_flag(run: running.JudgedRun, advice: Advice) -> Advice:
+    """A run flag names its run (km and local date): a second spike while the first is still
+    flagged is news, not the same flag again."""
+    return msgspec.structs.replace(advice, target={"run_km": run.km,
+                                                   "run_date": dt.date.fromordinal(run.day).isoformat()})
 
 
 def _merged(plans: list[Advice]) -> dict[str, float | int | str | bool]:
