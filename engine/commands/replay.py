@@ -123,6 +123,10 @@ def replay(
     console.print(f"[bold]replayed[/] {result.events:,} events of {result.athletes:,} athletes as of "
                   f"{result.horizon.isoformat()} in {result.seconds:.1f} s "
                   f"({result.events_per_second:,.0f} events/s, {where}) -> {out}")
+    rows = result.athlete_metrics.to_pylist()
+    quarantined = sum(r.get("quarantined", 0) for r in rows if r["policy"] == rows[0]["policy"]) if rows else 0
+    if quarantined:  # the fold set them aside, live and here alike: listed by `strideline quarantine list`
+        console.print(f"{quarantined} event(s) quarantined (not foldable): see `strideline quarantine list`")
     _metrics_table(console, result.metrics.to_pylist(), REPLAY_KEYS, "Outcome metrics")
     _print_verdict(console, result.comparison, REPLAY_MEASURES)
     if "report" in result.files:

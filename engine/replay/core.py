@@ -98,7 +98,8 @@ class Lane:
 
     def finish(self, horizon: dt.datetime) -> dict:
         self.until(horizon)
-        return self.tracker.finish(self.state, to_micros(horizon)) | {"withdrawals": self.withdrawals}
+        return self.tracker.finish(self.state, to_micros(horizon)) | {"withdrawals": self.withdrawals,
+                                                                       "quarantined": len(self.state.quarantined)}
 
 
 def replay_athlete(athlete_id: str, envelopes: Iterable[Envelope], policies: Sequence[tuple[str, Policy]],

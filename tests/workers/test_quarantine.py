@@ -83,8 +83,9 @@ def test_an_unknown_athlete_is_an_error(store, poisoned):
 
 def test_a_whole_store_replay_goes_past_the_quarantined_event(store, poisoned, tmp_path):
     """`strideline replay` of the whole store folds past the event the live projector quarantined
-    (same fold, same decision) and finishes instead of exiting 1."""
+    (same fold, same decision), finishes instead of exiting 1, and says how many it set aside."""
     _register()
     result = CliRunner().invoke(app, ["replay", "--store", f"sqlite:///{store.path}", "--out", str(tmp_path / "r"),
                                       "--workers", "1", "--no-report"])
     assert result.exit_code == 0, result.output
+    assert "1 event(s) quarantined" in result.output
