@@ -7,6 +7,7 @@ from __future__ import annotations
 from policy_support import (
     RecordingPolicy,
     at,
+    day_of,
     emissions,
     expected_emissions,
     in_force,
@@ -40,13 +41,13 @@ def test_rationale_changes_alone_emit_nothing(policy):
 
 
 def test_a_changed_target_is_news_and_supersedes_the_previous_advice(policy, journey):
-    """Each squat session of a new exercise's first week changes the plan's target: one recommendation
-    per session, each naming the one it supersedes on its topic."""
+    """A squat a week at rising loads changes the week's plan every Monday: one recommendation per week,
+    each naming the one it supersedes on its topic."""
     j = journey().to_strength()
-    for i, d in enumerate((8, 10, 12)):
-        j.h.day(d).lift("squat", 60 + 3 * i, 10, 3, rpe=8)
-    plans = topic(j.h.recommendations(policy), "strength")
-    assert [r.target["squat_kg"] for r in plans] == [53.5, 56.0, 58.5]
+    for i, d in enumerate((8, 15, 22)):
+        j.h.day(d).lift("squat", 60 + 5 * i, 10, 3, rpe=8)
+    plans = topic(j.h.recommendations(policy, horizon=at(22)), "strength")
+    assert [(day_of(r), r.target["squat_kg"]) for r in plans] == [(8, 53.5), (14, 57.0), (21, 62.0)]
     assert [r.supersedes for r in plans] == [None, plans[0].recommendation_id, plans[1].recommendation_id]
 
 

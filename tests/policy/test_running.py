@@ -59,7 +59,7 @@ def test_walk_run_on_consecutive_days_counts_once(policy, journey):
 
 
 def test_rules_5_walk_run_pain_goes_back_one_level_until_repeated_pain_free(policy, journey):
-    """Given amber pain after a level-4 session, then the pain hold carries level 3; once green, the plan
+    """Given amber pain after a level-4 session, then the pain hold names level 3; once green, the plan
     is level 3 (deload, run.walk_run_back) until level 3 is done twice pain-free, then level 4 again."""
     j = journey().to_return_to_run()
     _walk_run(j, [(71, 1), (73, 1), (74, 2), (76, 2), (78, 3), (80, 3), (82, 4)])
@@ -67,7 +67,7 @@ def test_rules_5_walk_run_pain_goes_back_one_level_until_repeated_pain_free(poli
     _walk_run(j, [(84, 3), (86, 3)])
     recs = j.h.recommendations(policy)
     [hold] = topic(recs, "pain")
-    assert (day_of(hold), hold.kind, hold.target) == (82, "hold", {"walk_run_level": 3})
+    assert (day_of(hold), hold.kind) == (82, "hold") and "walk-run level 3 " in hold.explanation
     assert _levels(policy, j)[-3:] == [(80, "progress", "run.walk_run_level", 4),
                                        (84, "deload", "run.walk_run_back", 3),
                                        (86, "progress", "run.walk_run_level", 4)]
@@ -169,12 +169,13 @@ def test_volume_steps_are_halved_after_a_previous_injury(policy, journey):
 
 
 def test_volume_holds_on_amber_and_deloads_on_red(policy, journey):
-    """Amber pain holds next week at last week's 10 km (in the pain hold); red cuts it to 80%, 8 km."""
+    """Amber pain holds next week at last week's 10 km (named by the pain hold); red cuts it to 80%, 8 km
+    (a target of the pain deload)."""
     j = _after_ladder(journey)
     _weeks(j, 10, 10)
     j.h.day(LADDER_DONE + 14).pain(4, "during")
     amber = in_force(j.h.replay(policy)[1])["pain"]
-    assert (amber.kind, amber.target["weekly_km"]) == ("hold", 10.0)
+    assert amber.kind == "hold" and ": 10 km this week" in amber.explanation
     j.h.pain(6, "during")
     red = in_force(j.h.replay(policy)[1])["pain"]
     assert (red.kind, red.rule_id, red.target["weekly_km"]) == ("deload", "pain.traffic_light_red", 8.0)

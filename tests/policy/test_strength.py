@@ -134,13 +134,15 @@ def test_the_plan_changes_at_most_once_a_week(policy, journey):
         (at(8, 8), 63.0, 15), (at(14), 64.5, 12), (at(21), 73.5, 12)]
 
 
-def test_an_exercise_new_this_week_follows_its_sessions_so_far(policy, journey):
-    """Given a first squat on day 8 and another on day 10, then each session of that first week updates
-    the plan (there is no earlier week to plan from)."""
+def test_the_first_plan_comes_from_the_first_lifting_day_and_new_exercises_join_next_week(policy, journey):
+    """Given a first squat on day 8, then another squat and a first deadlift on day 10, then the plan is
+    issued once in week 1 (from day 8's session) and the deadlift joins it on Monday day 14."""
     j = journey().to_strength()
     j.h.day(8).lift("squat", 60, 15, 3, rpe=8)
-    j.h.day(10).lift("squat", 62.5, 15, 3, rpe=8)
-    assert [(day_of(p), p.target["squat_kg"]) for p in _plans(policy, j)] == [(8, 63.0), (10, 65.5)]
+    j.h.day(10).lift("squat", 62, 15, 3, rpe=8).lift("deadlift", 80, 6, 3, rpe=8)
+    plans = _plans(policy, j, horizon=at(15))
+    assert [(day_of(p), sorted(k for k in p.target if k.endswith("_kg"))) for p in plans] == [
+        (8, ["squat_kg"]), (14, ["deadlift_kg", "squat_kg"])]
 
 
 def test_no_strength_plan_while_settling(policy):
