@@ -72,6 +72,12 @@ def _round_load(kg: float) -> float:
     return round(kg * 2) / 2
 
 
+def _session_order(day: int, lift: LiftLogged) -> tuple:
+    """The latest session is the latest day's; on one day, the heaviest (by content, not by log
+    position), so a batch gives the same plan whatever the order of its events (RULES.md 7)."""
+    return day, lift.load_kg, lift.reps, lift.sets, lift.rpe
+
+
 def _reference_sessions(s: AthleteState, day: int, recent_days: int) -> dict[str, tuple[int, int, LiftLogged, float]]:
     """Per exercise: its latest session before the plan week (within ``recent_days``), with the best
     e1RM over those sessions. Before any such session (the first plan) the first lifting day of this
@@ -87,7 +93,7 @@ def _reference_sessions(s: AthleteState, day: int, recent_days: int) -> dict[str
         data = entry.data
         estimate = cap.e1rm(data.load_kg, data.reps)
         seen = out.get(data.exercise)
-        if seen is None or (entry.day, entry.position) > (seen[0], seen[1]):
+        if seen is None or _session_order(entry.day, data) > _session_order(seen[0], seen[2]):
             out[data.exercise] = (entry.day, entry.position, data, max(estimate, seen[3] if seen else 0.0))
         else:
             out[data.exercise] = seen[:3] + (max(seen[3], estimate),)
