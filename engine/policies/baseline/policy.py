@@ -82,7 +82,7 @@ class BaselinePolicy:
     # -- pain and recovery --------------------------------------------------------------------
 
     def _pain(self, light: str, why: dict, plans: list[Advice]) -> Advice:
-        targets = ", ".join(a.explanation.split(": ", 1)[-1] for a in plans) or "no loaded work to change"
+        targets = ", ".join(a.explanation.split(": ", 1)[-1].rstrip(".") for a in plans) or "no loaded work to change"
         if light == pn.RED:
             return Advice(topic="pain", kind="deload", rule_id="pain.traffic_light_red", covers=PLANS,
                           explanation=f"Pain is red ({why['reason']}): deload until it settles: {targets}.",
