@@ -157,3 +157,15 @@ def test_rules_4_the_same_pain_gives_the_same_colour_at_midnight_as_after_the_ev
     [red] = rule(issued(events), "pain.traffic_light_red")
     assert in_force(events, at(10))["pain"] == red
     assert [e for e in events if e.decision_time == at(10)] == []
+
+
+def test_rules_8_the_pain_hold_names_the_held_plan_in_plain_words(policy, journey):
+    """Given amber pain after the walk-run ladder, then the pain hold names the week's running plan (km and
+    long-run cap) as one sentence, ending with a single full stop."""
+    j = journey(weekly_km=40.0).to_return_to_run().walk_run()
+    for d in (120, 122, 124):
+        j.h.day(d).run(3, rpe=3)
+    j.h.day(126).pain(4, "during")
+    [hold] = topic(j.h.recommendations(policy), "pain")
+    assert "km this week" in hold.explanation and "longest run at most" in hold.explanation
+    assert hold.explanation.endswith(".") and not hold.explanation.endswith("..")
