@@ -46,20 +46,11 @@ class PainState(msgspec.Struct, kw_only=True):
     bony_tenderness: dict[int, bool] = {}
 
 
-def _set_latest(state: PainState, context: str, day: int, score: int) -> None:
-    """The latest score of a context is its latest day's worst (one pain picture per day), so the
-    order of a batch's reports does not matter; a backdated report is not the latest one."""
-    seen = state.latest_day.get(context)
-    if seen is None or day > seen:
-        state.latest[context] = score
-        state.latest_day[context] = day
-    elif day == seen:
-        state.latest[context] = max(state.latest[context], score)
-
-
 def apply(state: PainState, day: int, event: PainReported) -> None:
     context = str(event.context)
-    _set_latest(state, context, day, event.score)
+    if day >= state.latest_day.get(context, day):  # a backdated report is not the latest one
+        state.latest[context] = event.score
+        state.latest_day[context] = day
     if context == "rest":
         state.rest[day] = max(state.rest.get(day, 0), event.score)
     elif context == "next_morning":
@@ -75,7 +66,9 @@ def apply_activity(state: PainState, day: int, score: int | None) -> None:
     counts for the traffic light exactly like a ``pain.reported`` during activity (RULES.md 4)."""
     if score is None:
         return
-    _set_latest(state, "during", day, score)
+    if day >= state.latest_day.get("during", day):
+        state.latest["during"] = score
+        state.latest_day["during"] = day
     state.activity[day] = max(state.activity.get(day, 0), score)
 
 
