@@ -34,7 +34,8 @@ def dropoffs(cfg: BaselineConfig, s: AthleteState, day: int, c: ph.PhaseCriteria
                         "check in before the rehab stalls.",
                         {"days_since_last_log": silent, "no_log_days": d.no_log_days, "phase": phase}))
     if phase in ("settle", "strength"):
-        rest = s.pain.latest.get("rest")
+        rest_day = s.pain.latest_day.get("rest")  # its worst rest score: a batch's order does not matter
+        rest = None if rest_day is None else s.pain.rest.get(rest_day, s.pain.latest["rest"])
         settled = rest is not None and rest <= d.settled_rest_pain_max
         last_lift = max((dd for dd, n in s.capacity.lift_sets.items() if n), default=None)
         if phase == "strength":  # never lifting in the strength phase is stopping too

@@ -104,8 +104,11 @@ def correction(cfg: BaselineConfig, s: AthleteState, c: ph.PhaseCriteria) -> Adv
 
 
 def _latest_pain_red(pain: pn.PainState, limits: pn.PainThresholds) -> bool:
-    """The athlete's last pain report (worst context on its day) is red, however long ago it was."""
+    """The athlete's last pain day (its worst score, whatever order a batch's reports came in) is red,
+    however long ago it was."""
     if not pain.latest_day:
         return False
     last = max(pain.latest_day.values())
-    return max(pain.latest[c] for c, d in pain.latest_day.items() if d == last) > limits.amber_max
+    day_scores = [v for v in (pain.rest.get(last), pain.activity.get(last), pain.morning.get(last)) if v is not None]
+    scores = day_scores or [pain.latest[c] for c, d in pain.latest_day.items() if d == last]
+    return max(scores) > limits.amber_max
