@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from policy_support import READINESS, RUN_DAY, at, day_of, in_force, issued, phase_changes, rule, topic, withdrawn
 
+from engine.scenarios import History
 from events.vocabulary import LiftLogged, PainReported, ReadinessTestRecorded, RunLogged
 
 LADDER_DONE = RUN_DAY + 49  # the Monday after the compliant walk-run ladder
@@ -175,3 +176,16 @@ def test_rules_7_a_retracted_tempo_run_withdraws_dropoff_3_as_a_correction(polic
 
 def day_of_ordinal(ordinal: int) -> int:
     return ordinal - at(0).date().toordinal()
+
+
+@pytest.mark.parametrize("scores", [(1, 4), (4, 1)], ids=["settled_first", "sore_first"])
+def test_rules_7_a_batch_of_rest_scores_is_judged_as_one_day_whatever_their_order(policy, scores):
+    """Given a settling athlete who runs 5 km a day and sends rest pain 1 and 4 for the same day in one
+    batch (in either order), then the day's rest pain is 4, not settled: no drop-off 1 either way."""
+    h = History(weekly_km=20.0, longest_km=8.0)
+    for d in range(5):
+        with h.day(d).batch():
+            h.run(5, rpe=4)
+            for score in scores:
+                h.pain(score, "rest")
+    assert rule(h.recommendations(policy), "dropoff.1_exit_at_pain_relief") == []
