@@ -118,8 +118,9 @@ def test_bsi_pain_while_running_stops_running(policy, journey):
 
 
 def test_rules_4_bsi_pain_repeats_the_lower_level_before_the_one_that_hurt(policy, journey):
-    """Given BSI pain at level 3 on day 79, then after the 3-day hold (withdrawn at day 82) the plan is
-    level 2, not the level that hurt; level 2 done twice pain-free (days 82, 84) brings back level 3."""
+    """Given BSI pain at level 3 on day 79, then the running plan is superseded by the BSI deload (one
+    advice for one pain event); after the 3-day hold (withdrawn at day 82) the plan is level 2, not the
+    level that hurt; level 2 done twice pain-free (days 82, 84) brings back level 3."""
     j = _painful_level_3(journey)
     j.h.day(82).run(2.0, 20, rpe=3, kind="walk_run", level=2)
     j.h.day(84).run(2.0, 20, rpe=3, kind="walk_run", level=2)
@@ -127,7 +128,8 @@ def test_rules_4_bsi_pain_repeats_the_lower_level_before_the_one_that_hurt(polic
     assert [(day_of(w), w.reason) for w in withdrawn(events, "bsi")] == [(82, "no_longer_holds")]
     assert in_force(events, at(82))["run"].target == {"walk_run_level": 2}
     assert [(day_of(r), r.kind, r.target["walk_run_level"]) for r in topic(issued(events), "run")
-            if day_of(r) >= 79] == [(79, "deload", 2), (84, "progress", 3)]
+            if day_of(r) >= 79] == [(82, "deload", 2), (84, "progress", 3)]
+    assert [(day_of(w), w.reason) for w in withdrawn(events, "run") if day_of(w) >= 79] == [(79, "superseded")]
 
 
 def test_bsi_pain_outside_running_is_not_running_pain(policy, journey):

@@ -62,8 +62,10 @@ class BaselinePolicy:
             return [change]  # the runner records it and asks again in the new phase
         mode = st.DELOAD if light == pn.RED else st.HOLD if light == pn.AMBER or recovery else st.PROGRESS
         ladder, judged = running.judge(s, cfg.run, cfg.pain)
-        plans = [a for a in (self._strength(s, day, mode, step), self._run(s, day, mode, step, ladder, judged))
-                 if a is not None]
+        bsi = self._bsi(s, day, ladder)
+        running_plan = None if any(a.topic == "bsi" for a in bsi) else \
+            self._run(s, day, mode, step, ladder, judged)  # bone-stress pain: its own advice, not the plan
+        plans = [a for a in (self._strength(s, day, mode, step), running_plan) if a is not None]
         advice: list[Advice] = []
         if mode == st.PROGRESS:
             advice += plans
@@ -71,7 +73,7 @@ class BaselinePolicy:
             advice.append(self._pain(light, light_why, plans))
         else:
             advice.append(msgspec.structs.replace(recovery, target=_merged(plans), covers=PLANS))
-        advice += self._bsi(s, day, ladder)
+        advice += bsi
         advice += self._run_flags(s, day, judged, ladder)
         plyo = self._plyometric(s, day, criteria)
         if plyo is not None:
