@@ -62,7 +62,10 @@ class AppendResult(msgspec.Struct, frozen=True):
     stream: str
     events: list[StoredEvent]
     deduplicated: bool
-    """True when every event was already stored (a retried append): nothing new was written."""
+    """True when every event was already stored (a retried append): nothing new was written.
+    A re-sent superset (some stored, some new) is False; ``duplicates`` says which."""
+    duplicates: frozenset[int] = frozenset()
+    """Batch indices of the events an earlier append had already stored."""
 
     @property
     def last_version(self) -> int:
@@ -143,20 +146,51 @@ def first_repeat(ids: list[uuid.UUID]) -> uuid.UUID:
     raise AssertionError("no repeat")
 
 
-def deduplicated(stream, ids, payloads, occurred, existing) -> AppendResult:
-    """A retried append: every id must already be stored with the same content."""
-    stored = []
-    for event_id, payload, occ in zip(ids, payloads, occurred):
+class Partition(msgspec.Struct, frozen=True):
+    """A batch split by idempotency: what an earlier append already stored, and what is new."""
+
+    stored: dict[int, StoredEvent]
+    """Batch index -> where an earlier append put that event (same id, stream and content)."""
+    new: list[int]
+    """Batch indices to write now, in batch order."""
+
+
+def partition(stream, ids, payloads, occurred, existing) -> Partition:
+    """Split a batch into already-stored and new events (an offline queue re-sends a superset of an
+    earlier batch). A stored id must come back with the same stream, time and payload."""
+    stored: dict[int, StoredEvent] = {}
+    new: list[int] = []
+    for index, (event_id, payload, occ) in enumerate(zip(ids, payloads, occurred)):
         row = existing.get(event_id.bytes)
         if row is None:
-            raise IdempotencyConflict(
-                next(uuid.UUID(bytes=b) for b in existing),
-                "by an earlier append, and this batch mixes stored and new events",
-            )
+            new.append(index)
+            continue
         old_stream, version, position, old_occ, old_payload = row
         if old_stream != stream:
             raise IdempotencyConflict(event_id, f"in stream {old_stream!r}, not {stream!r}")
         if old_occ != occ or old_payload != payload:
             raise IdempotencyConflict(event_id, "with a different payload or occurred_at")
-        stored.append(StoredEvent(event_id, version, position))
-    return AppendResult(stream, stored, deduplicated=True)
+        stored[index] = StoredEvent(event_id, version, position)
+    return Partition(stored, new)
+
+
+def check_expected_version(stream: str, expected: int | None, version: int, split: Partition) -> None:
+    """``expected_version`` is the version the client saw before its first send: a re-sent
+    superset still matches when the events it already stored are exactly the stream's tail."""
+    if expected is None or expected == version:
+        return
+    if split.stored:
+        versions = sorted(e.version for e in split.stored.values())
+        if versions == list(range(version - len(versions) + 1, version + 1)) and \
+                expected == version - len(versions):
+            return
+    raise VersionConflict(stream, expected, version)
+
+
+def merged(stream: str, split: Partition, written: list[StoredEvent]) -> AppendResult:
+    """The answer in batch order: stored-before events and the ones written now."""
+    places = dict(split.stored)
+    places.update(zip(split.new, written))
+    return AppendResult(stream, [places[i] for i in range(len(places))], deduplicated=not written,
+                        duplicates=frozenset(split.stored))
+

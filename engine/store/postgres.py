@@ -37,9 +37,9 @@ from engine.store.base import (
     ProjectionRecord,
     StoredEvent,
     StreamHead,
-    VersionConflict,
 )
-from engine.store.base import deduplicated, first_repeat  # shared idempotency semantics
+from engine.store.base import (  # shared idempotency semantics
+    check_expected_version, first_repeat, merged, partition)
 from events import Envelope, NewEvent
 from events.codec import decode_payload, encode_payload
 
@@ -177,15 +177,16 @@ class PostgresEventStore:
         # 2. Tombstone, organisation and the athlete's data key (created on the first append).
         key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "postgresql"), stream, actor,
                                 tenancy_sql.now_iso(self.clock))
-        # 3. Idempotency, checked under that lock so a concurrent retry of the same batch is seen.
-        if client_ids:
-            existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()}
-            if existing:
-                occurred = [to_micros(e.occurred_at) for e in events]
-                return deduplicated(stream, ids, payloads, occurred, existing)
+        # 3. Idempotency, checked under that lock so a concurrent retry of the same batch is seen;
+        #    a re-sent superset writes only its new events.
+        existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
+        split = partition(stream, ids, payloads, [to_micros(e.occurred_at) for e in events], existing)
+        if not split.new:
+            return merged(stream, split, [])
+        if split.stored:
+            events, ids, payloads = ([seq[i] for i in split.new] for seq in (events, ids, payloads))
         # 4. Optimistic concurrency.
-        if expected_version is not None and expected_version != version:
-            raise VersionConflict(stream, expected_version, version)
+        check_expected_version(stream, expected_version, version, split)
         # 5. Positions, events and the stream head in one statement, then commit (on exit).
         recorded = to_micros(self.clock.now())
         if last_recorded is not None:  # strictly after the previous batch: one instant per batch
@@ -207,7 +208,7 @@ class PostgresEventStore:
         }).fetchone()
         first = last_position - len(events) + 1
         stored = [StoredEvent(event_id, version + 1 + i, first + i) for i, event_id in enumerate(ids)]
-        return AppendResult(stream, stored, deduplicated=False)
+        return merged(stream, split, stored)
 
     # -- reads ---------------------------------------------------------------------------------
 

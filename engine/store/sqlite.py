@@ -24,13 +24,14 @@ from engine.store import session as tenancy_sql
 from engine.store.actor import current_actor
 from engine.store.base import (
     AppendResult,
-    deduplicated,
+    check_expected_version,
     first_repeat,
     IdempotencyConflict,
+    merged,
+    partition,
     ProjectionRecord,
     StoredEvent,
     StreamHead,
-    VersionConflict,
 )
 from events import Envelope, NewEvent
 from events.codec import decode_payload, encode_payload
@@ -274,16 +275,16 @@ class SQLiteEventStore:
                 key = tenancy_sql.admit(db, stream, item.actor, stamp)
                 existing = {i.bytes: _opened(i.bytes, known[i.bytes], key) for e, i in zip(events, ids)
                             if e.event_id is not None and i.bytes in known}
-                if existing:
-                    item.result = deduplicated(stream, ids, item.payloads, item.occurred, existing)
+                split = partition(stream, ids, item.payloads, item.occurred, existing)
+                if not split.new:
+                    item.result = merged(stream, split, [])
                     continue
                 version, _, last_recorded = heads.get(stream, (0, 0, 0))
-                if item.expected_version is not None and item.expected_version != version:
-                    raise VersionConflict(stream, item.expected_version, version)
+                check_expected_version(stream, item.expected_version, version, split)
                 recorded = _batch_instant(now, last_recorded)
                 stored = []
-                for offset, (event, event_id, payload, occ) in enumerate(
-                        zip(events, ids, item.payloads, item.occurred)):
+                for offset, i in enumerate(split.new):
+                    event, event_id, payload, occ = events[i], ids[i], item.payloads[i], item.occurred[i]
                     position, v = last_position + 1 + offset, version + 1 + offset
                     sealed = sealing.seal(key, payload, sealing.event_aad(event_id.bytes, stream))
                     rows.append((
@@ -295,7 +296,7 @@ class SQLiteEventStore:
                     known[event_id.bytes] = (stream, v, position, occ, sealed)
                 last_position = stored[-1].position
                 heads[stream] = changed[stream] = (stored[-1].version, last_position, recorded)
-                item.result = AppendResult(stream, stored, deduplicated=False)
+                item.result = merged(stream, split, stored)
             except Exception as exc:  # this batch only: the others go on
                 item.error = exc
         return rows, changed
@@ -305,14 +306,16 @@ class SQLiteEventStore:
                                 tenancy_sql.now_iso(self.clock))
         client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
         existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
-        if existing:
-            return deduplicated(stream, ids, payloads, occurred, existing)
+        split = partition(stream, ids, payloads, occurred, existing)
+        if not split.new:
+            return merged(stream, split, [])
+        events, ids, payloads, occurred = (
+            [seq[i] for i in split.new] for seq in (events, ids, payloads, occurred))
         head = conn.execute(
             "SELECT version, last_position, last_recorded_at FROM streams WHERE stream = ?", (stream,)
         ).fetchone()
         version, _, last_recorded = head if head else (0, 0, 0)
-        if expected_version is not None and expected_version != version:
-            raise VersionConflict(stream, expected_version, version)
+        check_expected_version(stream, expected_version, version, split)
         recorded = _batch_instant(to_micros(self.clock.now()), last_recorded)
         (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
         rows = []
@@ -333,7 +336,7 @@ class SQLiteEventStore:
             "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
             (stream, stored[-1].version, stored[-1].position, recorded),
         )
-        return AppendResult(stream, stored, deduplicated=False)
+        return merged(stream, split, stored)
 
     # -- reads ---------------------------------------------------------------------------------
 

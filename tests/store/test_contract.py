@@ -127,12 +127,40 @@ def test_same_id_in_a_different_stream_is_an_idempotency_conflict(store, sleep):
     assert store.stream_version("b") == 0
 
 
-def test_batch_mixing_stored_and_new_ids_is_refused(store, sleep):
-    """A batch that repeats some stored ids and adds new ones is refused whole."""
-    stored = sleep(event_id=uuid.uuid4())
+def test_resent_superset_stores_only_the_new_events(store, sleep):
+    """Given a stored batch, when an offline queue re-sends it with new events mixed in, then only
+    the new ones are written (after the head, in batch order) and the answer says which were stored."""
+    old = [sleep(6.0, event_id=uuid.uuid4()), sleep(7.0, event_id=uuid.uuid4())]
+    first = store.append("a", old)
+    fresh = [sleep(8.0, event_id=uuid.uuid4()), sleep(9.0)]
+    again = store.append("a", [old[0], fresh[0], old[1], fresh[1]])
+    assert again.deduplicated is False and again.duplicates == frozenset({0, 2})
+    assert [again.events[0], again.events[2]] == first.events
+    assert [(e.version, e.position) for e in (again.events[1], again.events[3])] == [(3, 3), (4, 4)]
+    assert [e.data.hours for e in store.read_stream("a")] == [6.0, 7.0, 8.0, 9.0]
+    assert store.append("a", [old[0], fresh[0]]).deduplicated is True
+
+
+def test_resent_superset_with_its_original_expected_version_is_accepted(store, sleep):
+    """Given a batch appended at expected_version=0, when the client re-sends it plus new events with
+    the same expected_version, then it is accepted; once another writer moved on, it is a conflict."""
+    old = [sleep(event_id=uuid.uuid4())]
+    store.append("a", old, expected_version=0)
+    assert store.append("a", [*old, sleep(event_id=uuid.uuid4())], expected_version=0).last_version == 2
+    store.append("a", [sleep()])
+    with pytest.raises(VersionConflict):
+        store.append("a", [*old, sleep(event_id=uuid.uuid4())], expected_version=0)
+    assert store.stream_version("a") == 3
+
+
+def test_superset_with_a_changed_payload_is_refused_whole(store, sleep):
+    """A re-sent superset in which one stored id carries other content is refused, naming that id."""
+    stored = sleep(6.0, event_id=uuid.uuid4())
     store.append("a", [stored])
-    with pytest.raises(IdempotencyConflict):
-        store.append("a", [stored, sleep(event_id=uuid.uuid4())])
+    changed = sleep(9.0, event_id=stored.event_id)
+    with pytest.raises(IdempotencyConflict) as refused:
+        store.append("a", [sleep(event_id=uuid.uuid4()), changed])
+    assert refused.value.event_id == stored.event_id
     assert store.last_position() == 1
 
 
@@ -144,7 +172,8 @@ def test_id_repeated_inside_one_batch_is_refused(store, sleep):
     assert store.last_position() == 0
 
 
-@pytest.mark.parametrize("rejection", ["stale version", "changed payload", "mixed batch", "other stream"])
+@pytest.mark.parametrize("rejection", ["stale version", "changed payload", "superset with a changed payload",
+                                       "other stream"])
 def test_rejected_append_leaves_store_byte_for_byte_unchanged(store, sleep, snapshot, rejection):
     """Whatever the refusal, the database (SQLite file and WAL; every PostgreSQL row) is unchanged."""
     known = sleep(6.0, event_id=uuid.uuid4())
@@ -154,7 +183,8 @@ def test_rejected_append_leaves_store_byte_for_byte_unchanged(store, sleep, snap
     attempt = {
         "stale version": lambda: store.append("a", [sleep(), sleep()], expected_version=1),
         "changed payload": lambda: store.append("a", [sleep(9.0, event_id=known.event_id)]),
-        "mixed batch": lambda: store.append("a", [known, sleep(event_id=uuid.uuid4())]),
+        "superset with a changed payload": lambda: store.append(
+            "a", [sleep(event_id=uuid.uuid4()), sleep(9.0, event_id=known.event_id)]),
         "other stream": lambda: store.append("b", [known]),
     }[rejection]
     with pytest.raises((VersionConflict, IdempotencyConflict)):

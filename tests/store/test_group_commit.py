@@ -145,6 +145,18 @@ def test_a_retried_batch_in_the_same_group_is_deduplicated(gated):
     assert store.stream_version("ath-a") == 2 and store.last_position() == 2
 
 
+def test_a_resent_superset_in_the_same_group_stores_only_its_new_events(gated):
+    """Given a batch and, in the same group, that batch re-sent with one new event, then the new
+    event is written once after the first batch and the superset is told which were stored."""
+    store, clock = gated
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    first, superset = run_grouped(store, clock, lambda: store.append("ath-a", [pain(1, ids[0])]),
+                                  [lambda: store.append("ath-a", [pain(1, ids[0]), pain(2, ids[1])])])
+    assert superset.duplicates == frozenset({0}) and superset.events[0] == first.events[0]
+    assert superset.events[1].version == 2
+    assert [e.data.score for e in store.read_stream("ath-a")] == [1, 2]
+
+
 def test_racing_group_appends_leave_no_gaps(tmp_path):
     """Eight threads appending version-checked single events: every stream and the log stay gapless."""
     store = SQLiteEventStore(tmp_path / "e.sqlite3", clock=ManualClock(T0), group_commit=True)
