@@ -4,6 +4,7 @@ actors, and the sweeper as a thread (healing lost wake-ups, day-boundary ticks),
 
 from __future__ import annotations
 
+import queue
 import threading
 
 import dramatiq
@@ -34,6 +35,7 @@ class InProcessPipeline:
             raise RuntimeError("the in-process pipeline needs the StubBroker (unset STRIDELINE_REDIS_URL)")
         context.configure(runtime)
         actors.set_pending(LocalPending())  # marks of an earlier pipeline in this process do not carry over
+        _fresh_queues(self.broker)
         runtime.ingestor.wake = actors.wake
         self.runtime = runtime
         self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=50)
@@ -84,6 +86,15 @@ class InProcessPipeline:
     def tick_all(self) -> None:
         for athlete_id in _athletes(self.runtime):
             actors.tick.send(athlete_id)
+
+
+def _fresh_queues(broker: StubBroker) -> None:
+    """Start from empty queues. The StubBroker cannot requeue: a message an earlier pipeline's
+    worker had prefetched when it stopped stays counted as unfinished forever, and ``join`` (drain)
+    would wait for it. Whatever work such messages stood for, the first sweep finds in the store."""
+    for name in list(broker.queues):
+        broker.queues[name] = queue.Queue()
+    broker.dead_letters_by_queue.clear()
 
 
 def _athletes(runtime: Runtime) -> list[str]:
