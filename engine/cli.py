@@ -12,6 +12,7 @@ app = typer.Typer(help="Strideline: an event-sourced coaching engine for runners
 _COMMAND_MODULES = [
     "athletes",
     "advice",
+    "series",
     "demo",
     "replay",
     "db",

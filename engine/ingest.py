@@ -77,44 +77,68 @@ class Ingestor:
         if expected_version is not None and (not isinstance(expected_version, int) or expected_version < 0):
             raise InvalidEvent("expected_version must be an integer >= 0", "expected_version")
         latest = self.clock.now() + self.max_future_skew
+        errors = []
         for index, event in enumerate(batch):
             if event.occurred_at > latest:
-                raise InvalidEvent(
+                errors.append(InvalidEvent(
                     f"occurred_at {event.occurred_at.isoformat()} is in the future "
                     f"(more than {self.max_future_skew} ahead of the server clock)",
                     f"$[{index}].occurred_at",
-                )
-            if event.occurred_at < EARLIEST_OCCURRED_AT:
-                raise InvalidEvent(
+                ))
+            elif event.occurred_at < EARLIEST_OCCURRED_AT:
+                errors.append(InvalidEvent(
                     f"occurred_at {event.occurred_at.isoformat()} is before "
-                    f"{EARLIEST_OCCURRED_AT.date().isoformat()}", f"$[{index}].occurred_at")
+                    f"{EARLIEST_OCCURRED_AT.date().isoformat()}", f"$[{index}].occurred_at"))
+        if errors:
+            raise InvalidEvent.every(errors)
         self._check_stream_rules(athlete_id, batch)
         started = time.perf_counter()
         result = self.store.append(athlete_id, batch, expected_version)
-        metrics.events_appended((event_type(e.data) for e in batch), result.deduplicated,
-                                time.perf_counter() - started)
+        metrics.events_appended((event_type(e.data) for i, e in enumerate(batch) if i not in result.duplicates),
+                                result.deduplicated, time.perf_counter() - started)
         self.wake(athlete_id)
         return result
 
-    def _check_stream_rules(self, athlete_id: str, batch: list[NewEvent]) -> None:
-        """Rules that need the stream: enrolment first; nothing long before the enrolment;
-        corrections point at this athlete's log."""
-        if isinstance(batch[0].data, AthleteEnrolled):
-            enrolled_at = batch[0].occurred_at
-        else:
-            first = self.store.read_stream(athlete_id, 1, 1)
-            if not first:
-                raise InvalidEvent(
-                    f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
-                    "$[0].data.type",
-                )
-            enrolled_at = first[0].occurred_at
-        earliest = enrolled_at - MAX_BEFORE_ENROLMENT
+    def _check_one_enrolment(self, athlete_id: str, batch: list[NewEvent]) -> dt.datetime:
+        """Enrolment first and once: a second ``athlete.enrolled`` would silently change the time
+        zone, body mass or pre-injury volume under every past decision, so it is refused (a re-sent
+        copy of the stored one, same ``event_id``, is a retry and passes). Returns its instant."""
+        stored = self.store.read_stream(athlete_id, 1, 1)
+        original = stored[0] if stored and isinstance(stored[0].data, AthleteEnrolled) else None
+        if not stored and not isinstance(batch[0].data, AthleteEnrolled):
+            raise InvalidEvent(
+                f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
+                "$[0].data.type",
+            )
+        errors = []
         for index, event in enumerate(batch):
-            if event.occurred_at < earliest:
-                raise InvalidEvent(
-                    f"occurred_at {event.occurred_at.isoformat()} is more than {MAX_BEFORE_ENROLMENT.days} "
-                    f"days before the enrolment ({enrolled_at.isoformat()})", f"$[{index}].occurred_at")
+            if not isinstance(event.data, AthleteEnrolled) or (not stored and index == 0):
+                continue
+            if original is not None and event.event_id == original.event_id:
+                continue  # the stored enrolment re-sent (a retry or an offline superset)
+            enrolled = original.data if original is not None else batch[0].data
+            zone = ""
+            if isinstance(enrolled, AthleteEnrolled) and enrolled.time_zone != event.data.time_zone:
+                zone = f" (it would change the time zone {enrolled.time_zone} -> {event.data.time_zone})"
+            errors.append(InvalidEvent(
+                f"athlete {athlete_id!r} is already enrolled{zone}: athlete.enrolled is accepted once; "
+                "the enrolment's time zone, body mass and pre-injury volume cannot be changed by "
+                "enrolling again", f"$[{index}].data.type"))
+        if errors:
+            raise InvalidEvent.every(errors)
+        return stored[0].occurred_at if stored else batch[0].occurred_at
+
+    def _check_stream_rules(self, athlete_id: str, batch: list[NewEvent]) -> None:
+        """Rules that need the stream: enrolment first and once; nothing long before the
+        enrolment; corrections point at this athlete's log."""
+        enrolled_at = self._check_one_enrolment(athlete_id, batch)
+        earliest = enrolled_at - MAX_BEFORE_ENROLMENT
+        early = [InvalidEvent(
+            f"occurred_at {event.occurred_at.isoformat()} is more than {MAX_BEFORE_ENROLMENT.days} "
+            f"days before the enrolment ({enrolled_at.isoformat()}): the back-fill window",
+            f"$[{index}].occurred_at") for index, event in enumerate(batch) if event.occurred_at < earliest]
+        if early:
+            raise InvalidEvent.every(early)
         if not any(isinstance(e.data, (EntryAmended, EntryRetracted)) for e in batch):
             return
         in_batch = {e.event_id: e for e in batch if e.event_id is not None}

@@ -15,7 +15,7 @@ import msgspec
 from events.envelope import Envelope, NewEvent
 from events.errors import InvalidEvent, from_msgspec
 from events.upcasting import UPCASTERS, upcast
-from events.vocabulary import AnyEvent, RecommendationIssued, RecommendationWithdrawn
+from events.vocabulary import EVENT_TYPES, AnyEvent, RecommendationIssued, RecommendationWithdrawn
 
 MAX_EVENT_BYTES = 16 * 1024
 MAX_BATCH_EVENTS = 1000
@@ -24,6 +24,7 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 _json_encoder = msgspec.json.Encoder()
 _batch_decoder = msgspec.json.Decoder(list[NewEvent])
 _event_decoder = msgspec.json.Decoder(NewEvent)
+_raw_items_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _payload_encoder = msgspec.msgpack.Encoder()
 _payload_decoder = msgspec.msgpack.Decoder(AnyEvent)
@@ -35,16 +36,62 @@ def _check_batch(events: Sequence[NewEvent]) -> list[NewEvent]:
         raise InvalidEvent("a batch must hold at least one event")
     if len(events) > MAX_BATCH_EVENTS:
         raise InvalidEvent(f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(events)}")
+    errors = []
     for index, event in enumerate(events):
         if isinstance(event.data, (RecommendationIssued, RecommendationWithdrawn)):
-            raise InvalidEvent(
+            errors.append(InvalidEvent(
                 f"event type {event.data.__struct_config__.tag} is written by the engine, not by clients",
                 f"$[{index}].data.type",
-            )
+            ))
         size = len(_json_encoder.encode(event))
         if size > MAX_EVENT_BYTES:
-            raise InvalidEvent(f"event is {size} bytes, the limit is {MAX_EVENT_BYTES}", f"$[{index}]")
+            errors.append(InvalidEvent(f"event is {size} bytes, the limit is {MAX_EVENT_BYTES}", f"$[{index}]"))
+    if errors:
+        raise InvalidEvent.every(errors)
     return list(events)
+
+
+_FLAT_HINT = ("the event's own fields go under `data`: "
+              '{"occurred_at": "...", "data": {"type": "...", ...}}')
+
+
+def _event_errors(items: list[Any], decode_one) -> InvalidEvent | None:
+    """Every event's first error (not only the batch's first), with a hint for a flat event (its
+    fields beside ``occurred_at`` instead of under ``data``)."""
+    errors = []
+    for index, item in enumerate(items):
+        shape = _plain(item)
+        if isinstance(shape, dict) and "data" not in shape and "type" in shape:
+            errors.append(InvalidEvent(f"missing required field `data`: {_FLAT_HINT}", f"$[{index}].data"))
+            continue
+        missing = _missing_fields(shape)
+        if missing:
+            errors.extend(InvalidEvent(f"missing required field `{name}`", f"$[{index}].data.{name}")
+                          for name in missing)
+            continue
+        try:
+            decode_one(item)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            errors.append(from_msgspec(exc).under(f"$[{index}]"))
+    return InvalidEvent.every(errors) if errors else None
+
+
+def _plain(item: Any) -> Any:
+    if not isinstance(item, msgspec.Raw):
+        return item
+    try:
+        return msgspec.json.decode(item)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _missing_fields(event: Any) -> list[str]:
+    """Every required field absent from an event's ``data`` (msgspec stops at the first)."""
+    data = event.get("data") if isinstance(event, dict) else None
+    kind = EVENT_TYPES.get(data.get("type")) if isinstance(data, dict) else None  # type: ignore[arg-type]
+    if kind is None:
+        return []
+    return [f.encode_name for f in msgspec.structs.fields(kind) if f.required and f.encode_name not in data]
 
 
 def decode_batch(raw: bytes | str) -> list[NewEvent]:
@@ -53,8 +100,15 @@ def decode_batch(raw: bytes | str) -> list[NewEvent]:
         raise InvalidEvent(f"payload is {len(raw)} bytes, the limit is {MAX_BATCH_BYTES}")
     try:
         return _check_batch(_batch_decoder.decode(raw))
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except msgspec.ValidationError as exc:  # (a DecodeError subclass: caught first)
+        first = from_msgspec(exc)
+    except msgspec.DecodeError as exc:  # malformed JSON: one error, at the position
         raise from_msgspec(exc) from None
+    try:
+        items = _raw_items_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise first from None
+    raise _event_errors(items, _event_decoder.decode) or first from None
 
 
 def decode_event(raw: bytes | str) -> NewEvent:
@@ -81,7 +135,8 @@ def validate(events: Iterable[NewEvent | dict[str, Any]]) -> list[NewEvent]:
     try:
         converted = msgspec.convert(items, list[NewEvent])
     except msgspec.ValidationError as exc:
-        raise from_msgspec(exc) from None
+        first = from_msgspec(exc)
+        raise _event_errors(items, lambda item: msgspec.convert(item, NewEvent)) or first from None
     return _check_batch(converted)
 
 

@@ -13,20 +13,45 @@ class InvalidEvent(ValueError):
     ``path`` is a JSON path into the submitted document (``$[2].data.score``), ``reason`` says why.
     """
 
-    def __init__(self, reason: str, path: str = "$") -> None:
+    def __init__(self, reason: str, path: str = "$", more: "list[InvalidEvent] | None" = None) -> None:
         self.reason = reason
         self.path = path
-        super().__init__(f"{reason} - at `{path}`")
+        self.more = more or []
+        """The batch's other errors: a client fixes them all in one round trip."""
+        super().__init__(f"{reason} - at `{path}`" + (f" (and {len(self.more)} more)" if self.more else ""))
+
+    @classmethod
+    def every(cls, errors: "list[InvalidEvent]") -> "InvalidEvent":
+        """One exception carrying a list of errors (the first is its own reason and path)."""
+        first, *rest = errors
+        return cls(first.reason, first.path, [*first.more, *rest])
+
+    @property
+    def errors(self) -> "list[InvalidEvent]":
+        return [InvalidEvent(self.reason, self.path), *self.more]
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "reason": self.reason}
 
     def under(self, prefix: str) -> "InvalidEvent":
         """The same error, its path nested under ``prefix`` (``$[3]`` for a batch's 4th event)."""
-        return InvalidEvent(self.reason, prefix + self.path[1:])
+        return InvalidEvent(self.reason, prefix + self.path[1:], [e.under(prefix) for e in self.more])
 
 
 _AT = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+_MISSING = re.compile(r"^Object missing required field `([A-Za-z0-9_]+)`$")
+_FIELD_OF_CHECK = [(re.compile(pattern), field) for pattern, field in [
+    (r"^unknown IANA time zone", "time_zone"),
+    (r"^pre_injury_longest_run_km exceeds", "pre_injury_longest_run_km"),
+    (r"^bone_site is", "bone_site"),
+    (r"^contributors must", "contributors"),
+    (r"^load_kg must", "load_kg"),
+    (r"^walk_run_level is", "walk_run_level"),
+    (r"^(result \(symmetry|hop_symmetry result)", "result"),
+]]
+"""Checks made in ``__post_init__`` are reported by msgspec at the object; each names its field."""
 
 
 def from_msgspec(error: msgspec.ValidationError | msgspec.DecodeError) -> InvalidEvent:
@@ -36,6 +61,14 @@ def from_msgspec(error: msgspec.ValidationError | msgspec.DecodeError) -> Invali
     reason = match.group("reason")
     reason = reason.replace("Object contains unknown field", "unknown field")
     path = match.group("path") or "$"
+    missing = _MISSING.match(reason)
+    if missing:  # point at the field itself, not at the object lacking it
+        reason, path = f"missing required field `{missing.group(1)}`", f"{path}.{missing.group(1)}"
+    else:
+        for pattern, field in _FIELD_OF_CHECK:
+            if pattern.match(reason):
+                path = f"{path}.{field}"
+                break
     if path.endswith(".replacement.type") and reason.startswith("Invalid value"):
         reason = ("an amendment can only replace a measurement (pain, lift, plyometric, run, sleep, "
                   "fuelling or readiness test), not" + reason[len("Invalid value"):])

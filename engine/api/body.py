@@ -74,12 +74,28 @@ def decode_append(body: bytes) -> RawAppend:
         return _decoder.decode(body)
     except msgspec.ValidationError as exc:
         error = from_msgspec(exc)
-        raise ApiError.one(422, error.reason, error.path) from None
+        raise ApiError.one(422, error.reason + _shape_hint(body), error.path) from None
     except msgspec.DecodeError as exc:
         error = from_msgspec(exc)
         raise ApiError.one(400, f"the body is not valid JSON: {error.reason}", error.path) from None
     except RecursionError:
         raise ApiError.one(400, "the body is nested too deeply", "$") from None
+
+
+_EVENT_KEYS = {"type", "data", "occurred_at", "event_id"}
+
+
+def _shape_hint(body: bytes) -> str:
+    """The common wrong shapes, named: a bare array or a bare event without the ``events`` wrapper."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    if isinstance(value, list):
+        return '; the body is a bare array of events: send {"events": [...]}'
+    if isinstance(value, dict) and "events" not in value and _EVENT_KEYS & value.keys():
+        return '; the body looks like a single event: wrap it as {"events": [{...}]}'
+    return ""
 
 
 class AppendBody(AbstractDTO[AppendRequest]):

@@ -70,8 +70,12 @@ def batch_path_to_body(path: str) -> tuple[str, str]:
 
 
 def invalid_event(exc: InvalidEvent, status: int = 422) -> ApiError:
-    path, location = batch_path_to_body(exc.path)
-    return ApiError.one(status, exc.reason, path, location)
+    """Every error of the batch at once, each at its path in the request."""
+    items = []
+    for error in exc.errors:
+        path, location = batch_path_to_body(error.path)
+        items.append(ErrorItem(path=path, reason=error.reason, location=location))  # type: ignore[arg-type]
+    return ApiError(status, items)
 
 
 def _respond(request: Request, error: ApiError) -> Response[ErrorBody]:
@@ -83,7 +87,8 @@ def handle_api_error(request: Request, exc: ApiError) -> Response[ErrorBody]:
 
 
 def handle_validation(request: Request, exc: ValidationException) -> Response[ErrorBody]:
-    """Litestar's parameter and body validation (query, path, headers): 400 with one item each."""
+    """Litestar's parameter and body validation: 400 with one item each for a malformed request
+    (query, path, headers, no body), 422 for a well-formed body that is invalid (as for events)."""
     items: list[ErrorItem] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for entry in extra:
@@ -101,7 +106,8 @@ def handle_validation(request: Request, exc: ValidationException) -> Response[Er
         items.append(ErrorItem(path=path, reason=reason, location=location))  # type: ignore[arg-type]
     if not items:
         items.append(ErrorItem(path="$", reason=str(exc.detail or "invalid request"), location="request"))
-    return _respond(request, ApiError(400, items))
+    invalid_body = all(i.location == "body" and i.path != "$" for i in items)
+    return _respond(request, ApiError(422 if invalid_body else 400, items))
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response[ErrorBody]:

@@ -31,6 +31,7 @@ from engine.api.schemas import (
     StoredEventOut,
 )
 from engine.api.security import SCOPE_OPT, SECURITY, gone, not_found, request_key
+from engine.api.series_routes import ROUTES as SERIES_ROUTES
 from engine.api.tenancy_routes import ROUTES as TENANCY_ROUTES
 from engine.keys import ApiKey, LastAdminKey, UnknownKey
 from engine.pipeline import load_state
@@ -64,6 +65,7 @@ AUTH_ERRORS = {
     400: _err("malformed request: a query or path parameter is invalid"),
     401: _err("missing, unknown or revoked API key"),
     403: _err("the key lacks this endpoint's scope"),
+    429: _err("too many requests for this key: retry after `Retry-After` seconds"),
 }
 NOT_FOUND = {404: _err("no events for this athlete")}
 
@@ -93,8 +95,11 @@ def _require_athlete(rt: Runtime, athlete_id: str) -> int:
       description=(
           "Validates every event (types, ranges, timestamps, stream rules) exactly as the Python API "
           "does, then appends the batch atomically. `event_id` makes a retry idempotent: a pure retry "
-          "answers 200 with `deduplicated: true` and stores nothing. With `expected_version` the "
-          "append is refused with 409 if the stream moved on. A refused batch stores nothing."),
+          "answers 200 with `deduplicated: true` and stores nothing; a re-sent superset (events "
+          "already stored, same ids and content, plus new ones) stores the new ones and answers 201 "
+          "with each event's `status` (`stored` or `duplicate`). A stored id with other content is "
+          "409 naming that event. With `expected_version` (the version seen before the first send) "
+          "the append is refused with 409 if the stream moved on. A refused batch stores nothing."),
       responses={
           200: ResponseSpec(AppendResponse, description="a pure retry: every event was already stored",
                             generate_examples=False),
@@ -126,8 +131,11 @@ def _append(rt: Runtime, athlete_id: str, raw: RawAppend) -> Response[AppendResp
         raise gone(athlete_id) from None
     body = AppendResponse(
         athlete_id=athlete_id, version=result.last_version, deduplicated=result.deduplicated,
-        events=[StoredEventOut(e.event_id, e.version, e.position) for e in result.events])
-    first = result.events[0].version
+        events=[StoredEventOut(e.event_id, e.version, e.position,
+                               "duplicate" if i in result.duplicates else "stored")
+                for i, e in enumerate(result.events)])
+    first = min(e.version for i, e in enumerate(result.events)
+                if result.deduplicated or i not in result.duplicates)
     return Response(body, status_code=200 if result.deduplicated else 201,
                     headers={"Location": f"/v1/athletes/{athlete_id}/events?from_version={first}"})
 
@@ -261,14 +269,15 @@ async def list_keys(request: Request, state: State) -> list[ApiKey]:
 
 @post("/v1/admin/keys", opt={SCOPE_OPT: "admin"}, security=SECURITY, tags=["admin"],
       status_code=201, summary="Create an API key; the secret is in this answer only",
-      responses={**AUTH_ERRORS, 400: _err("invalid name or scopes")})
+      responses={**AUTH_ERRORS, 400: _err("malformed: the body is not JSON"),
+                 422: _err("invalid name or scopes: `path` points at the field (`$.scopes[0]`)")})
 async def create_key(data: JSON[CreateKeyRequest], request: Request, state: State) -> CreatedKey:
     org = request_key(request).org_id
     try:
         issued = await anyio.to_thread.run_sync(
             lambda: state.api_keys.create(data.name, data.scopes, org=org, caseload=data.caseload))
     except ValueError as exc:
-        raise ApiError.one(400, str(exc), "$.name") from None
+        raise ApiError.one(422, str(exc), "$.name") from None
     return CreatedKey(key=issued.key, record=issued.record)
 
 
@@ -287,4 +296,4 @@ async def revoke_key(key_id: KeyId, request: Request, state: State) -> ApiKey:
 
 
 ROUTES = [append_events, list_events, get_view, get_advice, list_recommendations, list_keys, create_key, revoke_key,
-          *TENANCY_ROUTES]
+          *SERIES_ROUTES, *TENANCY_ROUTES]

@@ -53,6 +53,9 @@ class StoredEventOut(msgspec.Struct, frozen=True):
     event_id: uuid.UUID
     version: int
     position: int
+    status: Literal["stored", "duplicate"] = "stored"
+    """``stored`` by this append, or ``duplicate``: an earlier append had stored it (same
+    ``event_id`` and content), so an offline queue can re-send a superset and learn what landed."""
 
 
 class AppendResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +64,8 @@ class AppendResponse(msgspec.Struct, frozen=True, kw_only=True):
     """The stream version after this append (the last stored event's)."""
     events: list[StoredEventOut]
     deduplicated: bool
-    """True for a pure retry: every event was already stored, nothing new was written."""
+    """True for a pure retry: every event was already stored, nothing new was written. A re-sent
+    superset is False; each event's ``status`` says which were already stored."""
 
 
 class ErrorItem(msgspec.Struct, frozen=True, kw_only=True):

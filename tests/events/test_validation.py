@@ -122,9 +122,9 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
      ".data.pain", "<= 10"),
     # athlete.enrolled
     ("enrolled-unknown-zone", {**ACCEPTED[0][1], "time_zone": "Mars/Olympus_Mons"},
-     ".data", "unknown IANA time zone 'Mars/Olympus_Mons'"),
+     ".data.time_zone", "unknown IANA time zone 'Mars/Olympus_Mons'"),
     ("enrolled-zone-traversal", {**ACCEPTED[0][1], "time_zone": "../../etc/passwd"},
-     ".data", "unknown IANA time zone"),
+     ".data.time_zone", "unknown IANA time zone"),
     ("enrolled-empty-zone", {**ACCEPTED[0][1], "time_zone": ""}, ".data.time_zone", "length >= 1"),
     ("enrolled-light", {**ACCEPTED[0][1], "body_mass_kg": 20}, ".data.body_mass_kg", "> 20"),
     ("enrolled-heavy", {**ACCEPTED[0][1], "body_mass_kg": 301}, ".data.body_mass_kg", "<= 300"),
@@ -133,15 +133,15 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     ("enrolled-longest-zero", {**ACCEPTED[0][1], "pre_injury_longest_run_km": 0},
      ".data.pre_injury_longest_run_km", "> 0"),
     ("enrolled-longest-over-week", {**ACCEPTED[0][1], "pre_injury_longest_run_km": 41},
-     ".data", "pre_injury_longest_run_km exceeds pre_injury_weekly_km"),
+     ".data.pre_injury_longest_run_km", "pre_injury_longest_run_km exceeds pre_injury_weekly_km"),
     ("enrolled-missing", {"type": "athlete.enrolled", "body_mass_kg": 60, "pre_injury_weekly_km": 30,
-                          "pre_injury_longest_run_km": 10}, ".data", "missing required field `time_zone`"),
+                          "pre_injury_longest_run_km": 10}, ".data.time_zone", "missing required field `time_zone`"),
     # injury.reported
     ("bone-stress-without-site", {"type": "injury.reported", "injury_type": "bone_stress",
                                   "onset_date": "2026-01-20"},
-     ".data", "bone_site is required for a bone_stress injury"),
+     ".data.bone_site", "bone_site is required for a bone_stress injury"),
     ("bone-site-on-tendon", {**ACCEPTED[2][1], "bone_site": "navicular"},
-     ".data", "bone_site is only allowed for a bone_stress injury"),
+     ".data.bone_site", "bone_site is only allowed for a bone_stress injury"),
     ("injury-type", {**ACCEPTED[2][1], "injury_type": "broken_heart"},
      ".data.injury_type", "Invalid enum value 'broken_heart'"),
     ("bone-site-unknown", {**ACCEPTED[3][1], "bone_site": "skull"},
@@ -153,7 +153,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     # assessment.recorded
     ("contributors-repeat", {"type": "assessment.recorded",
                              "contributors": ["poor_sleep", "poor_sleep"]},
-     ".data", "contributors must not repeat"),
+     ".data.contributors", "contributors must not repeat"),
     ("contributor-unknown", {"type": "assessment.recorded", "contributors": ["bad_luck"]},
      ".data.contributors[0]", "Invalid enum value 'bad_luck'"),
     ("assessment-note", {"type": "assessment.recorded", "contributors": [], "note": "x" * 1001},
@@ -200,9 +200,9 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
      ".data", "slower than a walk"),
     ("walk-run-without-level", {"type": "run.logged", "distance_km": 3, "duration_min": 30, "rpe": 2,
                                 "kind": "walk_run"},
-     ".data", "walk_run_level is required when kind is walk_run"),
+     ".data.walk_run_level", "walk_run_level is required when kind is walk_run"),
     ("level-on-easy-run", {**ACCEPTED[11][1], "walk_run_level": 3},
-     ".data", "walk_run_level is only allowed when kind is walk_run"),
+     ".data.walk_run_level", "walk_run_level is only allowed when kind is walk_run"),
     ("walk-run-level-13", {**ACCEPTED[12][1], "walk_run_level": 13}, ".data.walk_run_level", "<= 12"),
     ("run-rpe", {**ACCEPTED[11][1], "rpe": 11}, ".data.rpe", "<= 10"),
     ("run-kind", {**ACCEPTED[11][1], "kind": "sprint"}, ".data.kind", "Invalid enum value 'sprint'"),
@@ -219,12 +219,12 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     ("fuelling-flag-text", {"type": "fuelling.logged", "under_fuelled": "yes"},
      ".data.under_fuelled", "Expected `bool`, got `str`"),
     ("fuelling-missing-flag", {"type": "fuelling.logged"},
-     ".data", "missing required field `under_fuelled`"),
+     ".data.under_fuelled", "missing required field `under_fuelled`"),
     # readiness_test.recorded
     ("hops-without-result", {"type": "readiness_test.recorded", "test": "hop_symmetry",
                              "passed": True, "pain": 0},
-     ".data", "result (symmetry percent) is required for hop_symmetry"),
-    ("hops-over-150", {**ACCEPTED[19][1], "result": 151}, ".data", "at most 150"),
+     ".data.result", "result (symmetry percent) is required for hop_symmetry"),
+    ("hops-over-150", {**ACCEPTED[19][1], "result": 151}, ".data.result", "at most 150"),
     ("readiness-pain", {**ACCEPTED[18][1], "pain": 11}, ".data.pain", "<= 10"),
     ("readiness-result", {**ACCEPTED[18][1], "result": 1001}, ".data.result", "<= 1000"),
     ("readiness-test", {**ACCEPTED[18][1], "test": "juggling"}, ".data.test", "Invalid enum value"),
@@ -237,7 +237,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     ("retract-not-uuid", {"type": "entry.retracted", "target_event_id": "yesterday's run"},
      ".data.target_event_id", "Invalid UUID"),
     ("retract-no-target", {"type": "entry.retracted"},
-     ".data", "missing required field `target_event_id`"),
+     ".data.target_event_id", "missing required field `target_event_id`"),
     # entry.amended: the replacement must be a measurement, and is validated like one
     ("amend-to-enrolment", {"type": "entry.amended", "target_event_id": TARGET,
                             "replacement": ACCEPTED[0][1]},
@@ -261,7 +261,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     # any type
     ("unknown-type", {"type": "heart_rate.logged", "bpm": 60},
      ".data.type", "unknown event type 'heart_rate.logged'"),
-    ("no-type", {"score": 3, "context": "rest"}, ".data", "missing required field `type`"),
+    ("no-type", {"score": 3, "context": "rest"}, ".data.type", "missing required field `type`"),
 ]
 
 RECOMMENDATION = {
@@ -449,7 +449,7 @@ def test_bad_envelope_field_is_rejected(extra, path, reason):
 def test_missing_timestamp_is_rejected():
     """occurred_at is required."""
     error = rejected(decode_batch, msgspec.json.encode([{"data": FIRST}]))
-    assert (error.path, error.reason) == ("$[0]", "Object missing required field `occurred_at`")
+    assert (error.path, error.reason) == ("$[0].occurred_at", "missing required field `occurred_at`")
 
 
 @pytest.mark.parametrize(
