@@ -7,6 +7,10 @@ import re
 import msgspec
 
 
+MAX_ERRORS = 100
+"""The most errors one refusal lists."""
+
+
 class InvalidEvent(ValueError):
     """An event (or batch) was rejected at the edge; nothing was stored.
 
@@ -22,9 +26,14 @@ class InvalidEvent(ValueError):
 
     @classmethod
     def every(cls, errors: "list[InvalidEvent]") -> "InvalidEvent":
-        """One exception carrying a list of errors (the first is its own reason and path)."""
+        """One exception carrying a list of errors (the first is its own reason and path), at most
+        ``MAX_ERRORS``: a batch of 1000 broken events gets a readable answer, not a 1 MB one."""
         first, *rest = errors
-        return cls(first.reason, first.path, [*first.more, *rest])
+        rest = [*first.more, *rest]
+        if len(rest) >= MAX_ERRORS:
+            left = len(rest) - (MAX_ERRORS - 2)
+            rest = [*rest[:MAX_ERRORS - 2], InvalidEvent(f"{left} more errors not listed: fix these first", "$")]
+        return cls(first.reason, first.path, rest)
 
     @property
     def errors(self) -> "list[InvalidEvent]":

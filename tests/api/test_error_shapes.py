@@ -74,3 +74,12 @@ def test_a_malformed_admin_body_stays_400(client, admin):
     """Given a key request that is not JSON, then 400 (malformed), not 422 (invalid)."""
     r = client.post("/v1/admin/keys", content=b'{"name": ', headers={**admin, "Content-Type": "application/json"})
     assert r.status_code == 400, r.text
+
+
+def test_a_batch_of_many_broken_events_lists_at_most_a_hundred_errors(client, admin, clock):
+    """Given 300 broken events, then 100 errors are listed, the last saying how many were left out."""
+    r = client.post(URL, json={"events": [pain(clock.now(), score=11) for _ in range(300)]}, headers=admin)
+    assert r.status_code == 422
+    listed = r.json()["errors"]
+    assert len(listed) == 100 and listed[-1]["reason"] == "201 more errors not listed: fix these first"
+    assert listed[98]["path"] == "$.events[98].data.score"
