@@ -183,6 +183,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
             components=Components(security_schemes=SECURITY_SCHEMES),
             render_plugins=docs_ui.render_plugins(),  # Swagger UI with its assets served here (offline)
             use_handler_docstrings=False,
+            operation_id_creator=lambda handler, method, path: handler.handler_name,  # `append_events`
         ),
         debug=False,
     )
