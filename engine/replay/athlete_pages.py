@@ -59,19 +59,21 @@ def _recommendations(result, athletes: list[str]) -> dict[tuple[str, str], list[
     return out
 
 
-def _page(athlete: str, result, rows: dict[str, dict], recs: dict, disagreements: int) -> str:
+def _page(athlete: str, labels: list[str], rows: dict[str, dict], recs: dict, disagreements: int | None,
+          day_zero: str) -> str:
+    said = "" if disagreements is None else f"{disagreements} disagreement(s) between the policies. "
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(athlete)}</title>{STYLE}"
              f"</head><body><p><a href='../report.html'>&larr; report</a> &middot; <a href='index.html'>all "
-             f"athletes</a></p><h1>{html.escape(athlete)}</h1><p>{disagreements} disagreement(s) between "
-             "the policies. Day 0 is the athlete's first event.</p><h2>Phase timeline</h2>"]
-    for label in result.labels:
+             f"athletes</a></p><h1>{html.escape(athlete)}</h1><p>{said}Day 0 is {day_zero}.</p>"
+             "<h2>Phase timeline</h2>"]
+    for label in labels:
         row = rows.get(label)
         if row is None:
             continue
         parts.append(f"<p><b>{html.escape(label)}</b>: final phase {html.escape(row['final_phase'])}, "
                      f"{row['recommendations']} recommendation(s), {row['flare_ups']} flare-up(s), "
                      f"{row['dropoff_flags']} drop-off flag(s)</p>{_timeline(row)}")
-    for label in result.labels:
+    for label in labels:
         items = recs.get((label, athlete), [])
         parts.append(f"<h2>Recommendations under {html.escape(label)} ({len(items)})</h2>")
         body = "".join(
@@ -83,37 +85,51 @@ def _page(athlete: str, result, rows: dict[str, dict], recs: dict, disagreements
     return "".join(parts) + "</body></html>"
 
 
+def write_pages(out_dir: Path, labels: list[str], rows_of: dict[str, dict[str, dict]], recs: dict,
+                counts: dict[str, int] | None, files: dict, day_zero: str = "the athlete's first event",
+                total: int | None = None) -> str:
+    """Write ``athletes/<athlete>.html`` (in ``rows_of`` order) and ``athletes/index.html``; return
+    the report's section. ``counts``: disagreements per athlete (None: not counted)."""
+    order = list(rows_of)
+    folder = Path(out_dir) / "athletes"
+    folder.mkdir(parents=True, exist_ok=True)
+    links = {}
+    for athlete in order:
+        name = f"{slug(athlete)}.html"
+        count = None if counts is None else counts.get(athlete, 0)
+        (folder / name).write_text(_page(athlete, labels, rows_of[athlete], recs, count, day_zero))
+        links[athlete] = f"athletes/{name}"
+        files[f"athlete:{athlete}"] = folder / name
+    count_head = "" if counts is None else "<th>disagreements</th>"
+    index_rows = "".join(
+        f"<tr><td><a href='{html.escape(Path(links[a]).name)}'>{html.escape(a)}</a></td>"
+        + ("" if counts is None else f"<td>{counts.get(a, 0)}</td>")
+        + "".join(f"<td>{html.escape(rows_of[a][label]['final_phase']) if label in rows_of[a] else ''}</td>"
+                  for label in labels) + "</tr>" for a in order)
+    head = "".join(f"<th>final phase: {html.escape(label)}</th>" for label in labels)
+    (folder / "index.html").write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Athletes</title>{STYLE}</head><body>"
+        f"<p><a href='../report.html'>&larr; report</a></p><h1>Athletes ({len(order)} pages)</h1><table><tr>"
+        f"<th>athlete</th>{count_head}{head}</tr>{index_rows}</table></body></html>")
+    files["athletes"] = folder / "index.html"
+    listed = ", ".join(f"<a href='{html.escape(links[a])}'>{html.escape(a)}</a>"
+                       + ("" if counts is None else f" ({counts.get(a, 0)})") for a in order[:LISTED])
+    capped = (f" Pages were written for {len(order):,} of {total:,} athletes."
+              if total is not None and total > len(order) else "")
+    first = "Most disagreements first" if counts is not None else "First athletes"
+    return (f"<p>One page per athlete: phase timeline and recommendations under each policy. "
+            f"<a href='athletes/index.html'>All athletes</a>.{capped}</p>"
+            f"<p>{first}: {listed or fmt(None)}</p>")
+
+
 def write_athlete_pages(result, by_policy: dict[str, list[dict]]) -> str:
-    """Write ``athletes/*.html``; return the report's section (the most disputed athletes, the index)."""
+    """A replay's pages: the athletes where the policies disagreed most first (at most MAX_PAGES)."""
     rows_of: dict[str, dict[str, dict]] = {}
     for label, rows in by_policy.items():
         for row in rows:
             rows_of.setdefault(row["athlete_id"], {})[label] = row
     counts = _disagreements(result)
     order = sorted(rows_of, key=lambda a: (-counts.get(a, 0), a))[:MAX_PAGES]
-    folder = Path(result.out_dir) / "athletes"
-    folder.mkdir(parents=True, exist_ok=True)
     recs = _recommendations(result, order) if order else {}
-    links = {}
-    for athlete in order:
-        name = f"{slug(athlete)}.html"
-        (folder / name).write_text(_page(athlete, result, rows_of[athlete], recs, counts.get(athlete, 0)))
-        links[athlete] = f"athletes/{name}"
-        result.files[f"athlete:{athlete}"] = folder / name
-    index_rows = "".join(
-        f"<tr><td><a href='{html.escape(Path(links[a]).name)}'>{html.escape(a)}</a></td><td>{counts.get(a, 0)}</td>"
-        + "".join(f"<td>{html.escape(rows_of[a][label]['final_phase']) if label in rows_of[a] else ''}</td>"
-                  for label in result.labels) + "</tr>" for a in order)
-    head = "".join(f"<th>final phase: {html.escape(label)}</th>" for label in result.labels)
-    (folder / "index.html").write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Athletes</title>{STYLE}</head><body>"
-        f"<p><a href='../report.html'>&larr; report</a></p><h1>Athletes ({len(order)} pages)</h1><table><tr>"
-        f"<th>athlete</th><th>disagreements</th>{head}</tr>{index_rows}</table></body></html>")
-    result.files["athletes"] = folder / "index.html"
-    listed = ", ".join(f"<a href='{html.escape(links[a])}'>{html.escape(a)}</a> ({counts.get(a, 0)})"
-                       for a in order[:LISTED])
-    capped = (f" Pages were written for the first {MAX_PAGES:,} of {len(rows_of):,} athletes."
-              if len(rows_of) > MAX_PAGES else "")
-    return (f"<p>One page per athlete: phase timeline and recommendations under each policy. "
-            f"<a href='athletes/index.html'>All athletes</a>.{capped}</p>"
-            f"<p>Most disagreements first: {listed or fmt(None)}</p>")
+    return write_pages(result.out_dir, result.labels, {a: rows_of[a] for a in order}, recs, counts, result.files,
+                       total=len(rows_of))

@@ -25,6 +25,7 @@ from engine.replay.core import Lane, batches
 from engine.replay.policies import PolicySpec
 from engine.replay.pool import report
 from events import Envelope
+from events.codec import encode_json
 from events.vocabulary import RecommendationIssued
 from projections.athlete import AthleteState
 from projections.calendar import day_start
@@ -74,8 +75,10 @@ def advice_from(state: AthleteState, in_force: dict[str, RecommendationIssued]):
     return Advice(kinds=frozenset(kinds), phase=state.phase.phase, targets=targets, flags=frozenset(flags))
 
 
-def run_athlete(index: int, seed: int, start: dt.date, weeks: int, label: str, policy: Policy) -> dict:
-    """One simulated athlete under one policy, day by day; returns its outcome row."""
+def run_athlete(index: int, seed: int, start: dt.date, weeks: int, label: str, policy: Policy,
+                keep_log: bool = False) -> dict:
+    """One simulated athlete under one policy, day by day; returns its outcome row (with its
+    recommendations under ``recommendation_log`` when ``keep_log``: the report's athlete pages)."""
     _, make_athlete = _simulation()
     athlete = make_athlete(index, seed, start)
     athlete_id, tz = athlete.athlete_id, athlete.profile.time_zone
@@ -110,6 +113,10 @@ def run_athlete(index: int, seed: int, start: dt.date, weeks: int, label: str, p
             break
         date += dt.timedelta(days=1)
     row = lane.finish(day_start(end.toordinal(), tz))
+    if keep_log:
+        row["recommendation_log"] = [
+            {"decision_time": r.decision_time, "kind": r.kind, "topic": r.topic, "rule_id": r.rule_id,
+             "target": encode_json(r.target).decode(), "explanation": r.explanation} for r in lane.recommendations]
     return {"policy": label, "seed": seed, "index": index, "habit": str(athlete.profile.habit),
             "quit": athlete.quit, "athlete_phase": athlete.phase} | row
 
@@ -121,6 +128,8 @@ class LoopJob:
     start: dt.date
     weeks: int
     indices: tuple[int, ...]
+    logged_below: int = 0
+    """Athletes with a smaller index keep their recommendation log (pages of the report)."""
 
 
 _policies: dict[str, list[tuple[str, Policy]]] = {}
@@ -134,7 +143,7 @@ def run_loop_job(job: LoopJob) -> list[list[dict]]:
     out: list[list[dict]] = [[] for _ in job.policies]
     for index in job.indices:
         for i, (label, policy) in enumerate(_policies[key]):
-            row = run_athlete(index, job.seed, job.start, job.weeks, label, policy)
+            row = run_athlete(index, job.seed, job.start, job.weeks, label, policy, index < job.logged_below)
             out[i].append(row)
             report(row["events"], 1)
     return out

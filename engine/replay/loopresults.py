@@ -30,6 +30,14 @@ from engine.replay.policies import PolicySpec, load_all, parse_policy
 from engine.replay.progress import ProgressSink, progress_sink
 from engine.replay.summary import interval, summarise
 
+PAGES = 25
+"""Athletes of the first seed that get a page in the report (with their recommendations)."""
+
+
+def page_key(row: dict) -> str:
+    return f"seed{row['seed']}-{row['athlete_id']}"
+
+
 SHARE_METRICS = frozenset({"reinjury_rate", "reached_pre_injury_volume", "adherence", "dropoff_athletes",
                            "dropped_off_at_end", "reached_integration"})
 """Rates: their intervals are clipped to [0, 1] (a t-interval over few seeds can cross the bounds);
@@ -55,6 +63,8 @@ class ClosedLoopResult:
     comparison: list[dict] = field(default_factory=list)
     """Paired differences to the reference policy, 95% bootstrap intervals (``compare``)."""
     engine: str = "local"
+    logs: dict[tuple[str, str], list[dict]] = field(default_factory=dict, repr=False)
+    """(policy, athlete page key) -> recommendations, for the first seed's first ``PAGES`` athletes."""
 
     @property
     def labels(self) -> list[str]:
@@ -107,7 +117,9 @@ def simulate(policies: Sequence[PolicySpec | str], athletes: int = 50, seeds: in
     slots = engine.slots(workers)
     per_seed_jobs = max(1, math.ceil(slots * 4 / seeds)) if slots > 1 else 1
     chunk = math.ceil(athletes / per_seed_jobs)
-    jobs = [LoopJob(specs, seed, start, weeks, tuple(range(i, min(athletes, i + chunk))))
+    pages = PAGES if out_dir is not None and report else 0  # the first seed's first athletes get a page
+    jobs = [LoopJob(specs, seed, start, weeks, tuple(range(i, min(athletes, i + chunk))),
+                    pages if seed == first_seed else 0)
             for seed in seed_list for i in range(0, athletes, chunk)]
     began = time.perf_counter()
     with progress_sink(progress) as sink:
@@ -115,6 +127,7 @@ def simulate(policies: Sequence[PolicySpec | str], athletes: int = 50, seeds: in
         results = engine.run(run_loop_job, jobs, workers, lambda e, a: sink.advance(a))
         rows = [row for i in range(len(labels)) for part in results for row in part[i]]
         rows.sort(key=lambda r: (labels.index(r["policy"]), r["seed"], r["index"]))
+        logs = {(r["policy"], page_key(r)): r.pop("recommendation_log") for r in rows if "recommendation_log" in r}
         per_seed = []
         for label in labels:
             for seed in seed_list:
@@ -123,6 +136,7 @@ def simulate(policies: Sequence[PolicySpec | str], athletes: int = 50, seeds: in
         result = ClosedLoopResult(describe(loaded), athletes, seed_list, weeks, time.perf_counter() - began,
                                   per_seed, _intervals(labels, per_seed), rows)
         result.comparison = compare_closed_loop(rows, labels, reference or labels[0])
+        result.logs = logs
         result.engine = engine.name
         if out_dir is not None:
             _write(result, Path(out_dir), csv, report, sink)

@@ -47,6 +47,7 @@ def closed_loop_report(result) -> dict[str, Path]:
     sections += [
         ("Outcomes (all seeds pooled)", delta_table(summaries, result.comparison, reference, metrics, shares)),
         ("Each policy across seeds", "<!--chart:closed_loop-->" + html_table(per_policy)),
+        ("Athletes", _pages(result)),
         ("Policies", html_table([dict(p) for p in result.policies])),
         ("Method", "<p>Per-policy intervals: mean &plusmn; t<sub>0.975, K-1</sub> &middot; sd / &radic;K over "
          "the K seeds' cohort metrics (rates clipped to [0, 1]). Differences: the other policy minus the "
@@ -55,6 +56,22 @@ def closed_loop_report(result) -> dict[str, Path]:
          "<code>closed_loop.csv</code> (rows with a <code>comparison</code>).</p>"),
     ]
     return write_report(result.out_dir, "Strideline closed-loop evaluation", intro, sections, charts)
+
+
+def _pages(result) -> str:
+    """One page per simulated athlete of the first seed (the first ``PAGES``): timeline and advice."""
+    from engine.replay.athlete_pages import write_pages
+    from engine.replay.loopresults import page_key
+
+    keys = {key for _, key in result.logs}
+    rows_of: dict[str, dict[str, dict]] = {}
+    for row in result.athlete_rows:
+        key = page_key(row)
+        if key in keys:
+            rows_of.setdefault(key, {})[row["policy"]] = row
+    recs = {(label, key): items for (label, key), items in result.logs.items()}
+    return write_pages(result.out_dir, result.labels, rows_of, recs, None, result.files,
+                       day_zero="the simulated athlete's first event", total=result.athletes * len(result.seeds))
 
 
 def _pooled(result) -> list[dict]:

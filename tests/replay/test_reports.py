@@ -85,6 +85,21 @@ def test_closed_loop_report_has_verdict_forest_and_rates_within_0_and_1(tmp_path
     assert (tmp_path / "loop" / "comparison.parquet").is_file()
 
 
+def test_closed_loop_athletes_of_the_first_seed_have_pages(tmp_path):
+    """Given a closed loop of 3 athletes x 2 seeds, the first seed's athletes get a page each, linked
+    from the report, with each policy's timeline and its recommendations (as many as it issued)."""
+    result = simulate([BASELINE, BOLD], athletes=3, seeds=2, weeks=3, out_dir=tmp_path / "loop")
+    folder = tmp_path / "loop" / "athletes"
+    assert "href='athletes/index.html'" in (tmp_path / "loop" / "report.html").read_text()
+    pages = sorted(p.name for p in folder.glob("seed1-*.html"))
+    assert len(pages) == 3 and not list(folder.glob("seed2-*.html"))
+    first = next(r for r in result.athlete_rows if r["policy"] == "bold" and r["seed"] == 1 and r["index"] == 0)
+    page = (folder / f"seed1-{first['athlete_id']}.html").read_text()
+    assert page.count("class='bar'") == 2
+    assert f"Recommendations under bold ({first['recommendations']})" in page
+    assert "recommendation_log" not in first
+
+
 def test_a_sweep_report_has_a_heatmap_per_outcome_and_the_ranking(live_cohort, tmp_path):
     """Given a 2 x 2 x 2 grid, the sweep writes report.html with a heatmap per outcome (small
     multiples over the third field) and ranks configs on the objective, best first."""
