@@ -9,6 +9,9 @@ import datetime as dt
 import random
 
 from events.vocabulary import (
+    CrossTrainingActivity,
+    CrossTrainingLogged,
+    IsometricLogged,
     Context, Drill, Event, LiftLogged, PainReported, PlyometricLogged, ReadinessTest,
     ReadinessTestRecorded, RunKind, RunLogged, Side,
 )
@@ -33,13 +36,19 @@ def _jit(rng: random.Random, lo: float, hi: float) -> float:
     return lo + (hi - lo) * rng.random()
 
 
+def cross_training(rng: random.Random, tissue: Tissue, at: dt.datetime, minutes: int) -> list:
+    """Easy non-impact training in settle (load modification, not full rest): cycling or swimming."""
+    activity = CrossTrainingActivity.CYCLING if rng.random() < 0.6 else CrossTrainingActivity.SWIMMING
+    return [(at, CrossTrainingLogged(activity=activity, duration_min=float(minutes), rpe=round(_jit(rng, 2.5, 4.5), 1)))]
+
+
 def settle_lifts(rng: random.Random, tissue: Tissue, at: dt.datetime, side: Side, body_mass: float) -> list:
     """Low-load rehab exercises (settle): bodyweight calf raises and an easy extra."""
     tissue.add_lifts(heavy=False)
     extra = _SETTLE_EXTRAS[int(rng.random() * 4)]
-    if extra == "isometric_calf_hold":
-        second = LiftLogged(exercise=extra, load_kg=_r25(body_mass * 0.3), reps=5, sets=4,
-                            rpe=round(_jit(rng, 4.5, 5.5), 1), side=side)
+    if extra == "isometric_calf_hold":  # a hold is a duration, never a heavy set by rep count
+        second = IsometricLogged(exercise=extra, hold_seconds=45.0, sets=4, load_kg=_r25(body_mass * 0.3),
+                                 rpe=round(_jit(rng, 4.5, 5.5), 1), side=side)
     else:
         second = LiftLogged(exercise=extra, load_kg=0.0, reps=15, sets=3, rpe=round(_jit(rng, 3.0, 5.0), 1))
     return [(at, LiftLogged(exercise="calf_raise_single_leg", load_kg=0.0, reps=15, sets=3,

@@ -63,6 +63,10 @@ class Training:
                 if minutes >= 30 and (len(items) == 1 or items[1][1].score <= 1):
                     self.walked_30 = self.n
                 self._send(end, items, evening)
+        elif not t.bsi and rng.random() < 0.25:  # easy cross-training instead of a walk
+            minutes = self._ri(30, 45)
+            end = minute + minutes
+            self._send(end, ss.cross_training(rng, t, log.at(end), minutes), evening)
         if wd in p.strength_weekdays and not self.exit_mode[0]:
             end += 15
             self._send(end, ss.settle_lifts(rng, t, log.at(end), p.side, p.body_mass_kg), evening)
