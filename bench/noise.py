@@ -433,7 +433,8 @@ def main(argv: list[str] | None = None) -> dict:
             args.athletes, args.weeks, args.seed = header["athletes"], header["weeks"], header["seed"]
             simulator = header["simulator"]
         except (OSError, IndexError, KeyError, TypeError, ValueError, msgspec.MsgspecError) as exc:
-            ap.error(f"--cohort {args.cohort}: not a --save-cohort file ({type(exc).__name__}: {exc})")
+            ap.error(f"--cohort {args.cohort}: not a --save-cohort file this checkout can read (an event type "
+                     f"newer than its vocabulary?): {type(exc).__name__}: {exc}")
     else:
         cohort, simulator = list(simulated_cohort(args.athletes, args.weeks, args.seed)), simulator_digest()
         if args.save_cohort:
