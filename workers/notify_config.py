@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from engine.notifiers import LogNotifier, Notifier, Routing
 from engine.notifiers.redis_stream import DEFAULT_MAXLEN, RedisStreamNotifier
 from engine.notifiers.webhook import WebhookNotifier
 from engine.policies.base import KINDS
+from engine.tenancy.webhooks import InsecureWebhook, check_webhook_settings
 from workers import keys
 
 CHANNELS = ("log", "webhook", "redis_stream")
@@ -87,6 +89,12 @@ def load(env: Mapping[str, str] | None = None) -> tuple[dict[str, Notifier], Rou
         secret = webhook.get("secret") or env.get(webhook.get("secret_env", "STRIDELINE_WEBHOOK_SECRET"), "")
         if not secret:
             raise NotifyConfigError("[webhook]: a url needs a signing secret (STRIDELINE_WEBHOOK_SECRET)")
+        allow = str(env.get("STRIDELINE_WEBHOOK_ALLOW_INSECURE", webhook.get("allow_insecure", ""))).lower() \
+            in ("1", "true", "yes") or _loopback(str(webhook["url"]))
+        try:
+            check_webhook_settings(str(webhook["url"]), secret, allow_insecure=allow)
+        except InsecureWebhook as exc:
+            raise NotifyConfigError(f"[webhook]: {exc} (STRIDELINE_WEBHOOK_ALLOW_INSECURE=1 to allow it)") from exc
         try:
             notifiers["webhook"] = WebhookNotifier(str(webhook["url"]), secret,
                                                    timeout_s=float(webhook.get("timeout_s", 5.0)))
@@ -99,3 +107,9 @@ def load(env: Mapping[str, str] | None = None) -> tuple[dict[str, Notifier], Rou
             str(redis_url), str(stream.get("stream", keys.RECOMMENDATIONS_STREAM)),
             maxlen=int(stream.get("maxlen", DEFAULT_MAXLEN)))
     return notifiers, routing
+
+
+def _loopback(url: str) -> bool:
+    """A receiver on this host (a developer's or a test's): its traffic never leaves the machine."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -28,7 +28,7 @@ def test_a_toml_file_configures_channels_and_the_environment_overrides_it(tmp_pa
     path = tmp_path / "notify.toml"
     path.write_text('[webhook]\nurl = "https://coach.example/hook"\nsecret_env = "HOOK_SECRET"\nkinds = ["flag"]\n'
                     '[redis_stream]\nurl = "redis://127.0.0.1:6379/3"\nstream = "apps:recs"\nmaxlen = 500\n')
-    notifiers, routing = load({"STRIDELINE_NOTIFY_CONFIG": str(path), "HOOK_SECRET": "x",
+    notifiers, routing = load({"STRIDELINE_NOTIFY_CONFIG": str(path), "HOOK_SECRET": "x" * 32,
                                "STRIDELINE_WEBHOOK_KINDS": "deload"})
     assert notifiers["webhook"].url == "https://coach.example/hook"
     assert (notifiers["redis_stream"].stream, notifiers["redis_stream"].maxlen) == ("apps:recs", 500)
@@ -44,3 +44,23 @@ def test_invalid_settings_are_refused_with_the_setting_named(env, message):
     """A webhook without a secret, an unknown kind, a non-HTTP URL: a clear error, not a silent default."""
     with pytest.raises(NotifyConfigError, match=message):
         load(env)
+
+
+def test_a_plain_http_webhook_off_this_host_is_refused():
+    """Given STRIDELINE_WEBHOOK_URL=http://coach.example/..., loading the notifiers fails naming https."""
+    with pytest.raises(NotifyConfigError, match="https://"):
+        load({"STRIDELINE_WEBHOOK_URL": "http://coach.example/hooks", "STRIDELINE_WEBHOOK_SECRET": "x" * 40})
+
+
+def test_a_short_webhook_secret_is_refused():
+    """Given a 6-byte signing secret for a remote https receiver, loading the notifiers fails."""
+    with pytest.raises(NotifyConfigError, match="32"):
+        load({"STRIDELINE_WEBHOOK_URL": "https://coach.example/hooks", "STRIDELINE_WEBHOOK_SECRET": "s3cret"})
+
+
+def test_an_explicit_allow_insecure_or_a_loopback_receiver_is_accepted():
+    """Given STRIDELINE_WEBHOOK_ALLOW_INSECURE=1, or a receiver on 127.0.0.1, http and short secrets load."""
+    remote, _ = load({"STRIDELINE_WEBHOOK_URL": "http://coach.example/hooks", "STRIDELINE_WEBHOOK_SECRET": "s",
+                      "STRIDELINE_WEBHOOK_ALLOW_INSECURE": "1"})
+    local, _ = load({"STRIDELINE_WEBHOOK_URL": "http://127.0.0.1:9/hooks", "STRIDELINE_WEBHOOK_SECRET": "s"})
+    assert "webhook" in remote and "webhook" in local
