@@ -157,12 +157,19 @@ def picture_day(state: PainState, day: int, limits: PainThresholds) -> int | Non
 
 def traffic_light(state: PainState, day: int, limits: PainThresholds) -> tuple[str, dict]:
     """(colour, rationale) at local ``day``: the colour of the latest pain picture; the rationale
-    holds the numbers compared."""
+    holds the numbers compared. A red picture settles only by a next-morning report (RULES.md 4:
+    pain must settle by the next morning): until one comes, a milder score the next day stays red,
+    so one red episode is one deload, not red-amber-red."""
     seen = picture_day(state, day, limits)
     if seen is None:
         return GREEN, {"reason": "no recent pain logged", "green_max": limits.green_max,
                        "amber_max": limits.amber_max}
     colour, reason = day_colour(state, seen, limits)
+    if colour != RED and seen not in state.morning:
+        before = picture_day(state, seen - 1, limits)  # red settles only by a next morning in tolerance
+        if before is not None and seen - before <= limits.picture_days and day_colour(state, before, limits)[0] == RED:
+            colour, reason = RED, (f"red {seen - before} day(s) before, and no next-morning report back in "
+                                   "tolerance since: a deload lasts until the pain settles")
     rationale = {"recent_pain": worst_on(state, seen), "next_morning_pain": state.morning.get(seen),
                  "baseline": baseline(state, seen, limits), "pain_day_offset": day - seen,
                  "green_max": limits.green_max, "amber_max": limits.amber_max, "reason": reason}
