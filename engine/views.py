@@ -15,7 +15,7 @@ from projections import load as ld
 from projections import pain as pn
 from projections import recovery as rec
 from projections.athlete import AthleteState
-from projections.calendar import local_day, week_of, week_start
+from projections.calendar import local_day, week_of, week_start, zone
 
 
 class PhaseView(msgspec.Struct, frozen=True):
@@ -68,11 +68,20 @@ class AthleteView(msgspec.Struct, frozen=True):
     load: LoadView
     pain: PainView
     adherence: AdherenceView
+    time_zone: str
+    """The athlete's IANA time zone: the view's days (this week, the last 30 days) are local ones."""
+    local_date: dt.date
+    """``as_of``'s date in the athlete's time zone: the day the view describes."""
+    local_as_of: dt.datetime
+    """``as_of`` (UTC) in the athlete's time zone, with its UTC offset."""
 
 
-def athlete_view(state: AthleteState, as_of: dt.datetime) -> AthleteView:
-    tz = state.profile.time_zone
+def athlete_view(state: AthleteState, as_of: dt.datetime, time_zone: str | None = None) -> AthleteView:
+    """``time_zone`` overrides the projection's (an API read of an athlete the projector has not
+    reached yet still answers in the time zone they enrolled with)."""
+    tz = time_zone or state.profile.time_zone
     day = local_day(as_of, tz)
+    local_as_of = as_of.astimezone(zone(tz))
     week = week_of(day)
     sessions, heavy = adh.strength_week(state.capacity, week - 1)
     squat = state.capacity.best_e1rm.get("squat", 0.0)
@@ -98,6 +107,7 @@ def athlete_view(state: AthleteState, as_of: dt.datetime) -> AthleteView:
                                 round(adh.logging_share(state.adherence, day), 2),
                                 sessions >= 2, round(heavy / sessions, 2) if sessions else 0.0,
                                 None if sleep is None else round(sleep, 2)),
+        time_zone=tz, local_date=local_as_of.date(), local_as_of=local_as_of,
     )
 
 

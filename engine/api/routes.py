@@ -16,7 +16,7 @@ from litestar.params import Body, Parameter
 
 from engine.api.body import AppendBody, RawAppend
 from engine.api.errors import ApiError, invalid_event
-from engine.advice import advice_in_force
+from engine.advice import advice_in_force, athlete_time_zone
 from engine.api.schemas import (
     AdviceInForce,
     AppendRequest,
@@ -29,6 +29,7 @@ from engine.api.schemas import (
     RecommendationEntry,
     RecommendationsPage,
     StoredEventOut,
+    recommendation_entry,
 )
 from engine.api.security import SCOPE_OPT, SECURITY, gone, not_found, request_key
 from engine.api.series_routes import ROUTES as SERIES_ROUTES
@@ -202,7 +203,8 @@ async def get_view(
 
 def _view(rt: Runtime, athlete_id: str) -> AthleteView:
     state, _ = load_state(rt.store, athlete_id)
-    return athlete_view(state, rt.clock.now())
+    time_zone = state.profile.time_zone if state.profile.enrolled else athlete_time_zone(rt.store, athlete_id)
+    return athlete_view(state, rt.clock.now(), time_zone)
 
 
 @get("/v1/athletes/{athlete_id:str}/advice", opt={SCOPE_OPT: "read"}, security=SECURITY, tags=["athletes"],
@@ -248,8 +250,8 @@ async def list_recommendations(
                 break
             await anyio.sleep(POLL_INTERVAL_S)
     page = stored[:limit]
-    entries = [RecommendationEntry(version=e.version, recorded_at=e.recorded_at,
-                                   recommendation=e.data) for e in page]  # type: ignore[arg-type]
+    time_zone = await anyio.to_thread.run_sync(athlete_time_zone, rt.store, athlete_id) if page else "UTC"
+    entries = [recommendation_entry(e, time_zone) for e in page]
     return RecommendationsPage(athlete_id=athlete_id, recommendations=entries,
                                next_after=page[-1].version if page else after,
                                has_more=len(stored) > limit)

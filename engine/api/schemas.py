@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
@@ -101,6 +102,21 @@ class RecommendationEntry(msgspec.Struct, frozen=True, kw_only=True):
     recorded_at: dt.datetime
     recommendation: RecommendationEvent
     """Advice issued (``type: recommendation.issued``) or withdrawn (``recommendation.withdrawn``)."""
+    time_zone: str
+    """The athlete's IANA time zone, in which ``local_date`` and ``local_decision_time`` are given."""
+    local_date: dt.date
+    """The day of the decision in the athlete's time zone (``decision_time`` is UTC): the date an
+    app shows."""
+    local_decision_time: dt.datetime
+    """``decision_time`` in the athlete's time zone, with its UTC offset."""
+
+
+def recommendation_entry(stored: Envelope, time_zone: str) -> RecommendationEntry:
+    """A recommendation-stream entry as the API shows it: UTC times plus the athlete's local ones."""
+    decided: RecommendationEvent = stored.data  # type: ignore[assignment]
+    local = decided.decision_time.astimezone(ZoneInfo(time_zone))
+    return RecommendationEntry(version=stored.version, recorded_at=stored.recorded_at, recommendation=decided,
+                               time_zone=time_zone, local_date=local.date(), local_decision_time=local)
 
 
 class RecommendationsPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,4 +155,4 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
 
 __all__ = ["AdviceInForce", "AdviceItem", "AppendRequest", "AppendResponse", "ApiKey", "ClientNewEvent", "CreateKeyRequest",
            "CreatedKey", "ErrorBody", "ErrorItem", "EventsPage", "Health", "Readiness",
-           "RecommendationEntry", "RecommendationsPage", "StoredEventOut"]
+           "RecommendationEntry", "RecommendationsPage", "StoredEventOut", "recommendation_entry"]
