@@ -26,13 +26,13 @@ from engine.api.schemas import (
     CreateKeyRequest,
     ErrorBody,
     EventsPage,
-    RecommendationEntry,
     RecommendationsPage,
     StoredEventOut,
     recommendation_entry,
 )
 from engine.api.security import SCOPE_OPT, SECURITY, gone, not_found, request_key
 from engine.api.series_routes import ROUTES as SERIES_ROUTES
+from engine.api.stream_routes import ROUTES as STREAM_ROUTES
 from engine.api.tenancy_routes import ROUTES as TENANCY_ROUTES
 from engine.keys import ApiKey, LastAdminKey, UnknownKey
 from engine.pipeline import load_state
@@ -298,4 +298,4 @@ async def revoke_key(key_id: KeyId, request: Request, state: State) -> ApiKey:
 
 
 ROUTES = [append_events, list_events, get_view, get_advice, list_recommendations, list_keys, create_key, revoke_key,
-          *SERIES_ROUTES, *TENANCY_ROUTES]
+          *SERIES_ROUTES, *STREAM_ROUTES, *TENANCY_ROUTES]
