@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
-from api_support import enrolment
+import httpx
+from api_support import enrolment, injury, pain
+from test_docs_curls import live_api  # noqa: F401  (the running `strideline serve` fixture)
 
 from engine.pipeline import append_recommendations
 from events.vocabulary import RecommendationIssued
@@ -87,3 +90,23 @@ def test_the_stream_needs_the_read_scope_and_a_valid_last_event_id(client, key_f
     assert r.status_code == 400
     [error] = r.json()["errors"]
     assert error["location"] == "header" and error["path"] == "last_event_id"
+
+
+def test_a_live_server_pushes_advice_issued_after_the_client_connected(live_api):
+    """Given a running ``strideline serve`` and a client holding the stream open, when an athlete's
+    amber pain is appended, then the advice the pipeline issues arrives on the open stream (with a
+    deadline, no sleeps)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    auth = {"Authorization": f"Bearer {live_api['KEY']}"}
+    events = [enrolment(now - dt.timedelta(days=2)), injury(now - dt.timedelta(days=1)), pain(now, score=5)]
+    with httpx.Client(base_url=live_api["API"], headers=auth, timeout=30) as http, \
+            http.stream("GET", "/v1/stream") as stream:
+        assert stream.status_code == 200
+        assert http.post("/v1/athletes/ath-live/events", json={"events": events}).status_code == 201
+        received, deadline = [], time.monotonic() + 60  # heartbeats come every 15 s: the loop sees the clock
+        for line in stream.iter_lines():
+            assert time.monotonic() < deadline, "no advice arrived on the stream within 60 s"
+            if line.startswith("data: "):
+                received.append(json.loads(line[len("data: "):]))
+                break
+    assert received[0]["recommendation"]["athlete_id"] == "ath-live"
