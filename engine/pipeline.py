@@ -56,8 +56,10 @@ def append_recommendations(store: EventStore, athlete_id: str,
                        source=f"policy:{r.policy_name}@{r.policy_version}") for r in recommendations]
     stream = recommendation_stream(athlete_id)
     try:
-        if not store.append(stream, drafts).deduplicated:
-            metrics.recommendations_stored(_issued(recommendations))
+        result = store.append(stream, drafts)  # a racing worker may have stored part: only the rest is new
+        new = [r for i, r in enumerate(recommendations) if i not in result.duplicates]
+        if not result.deduplicated:
+            metrics.recommendations_stored(_issued(new))
     except IdempotencyConflict:
         for draft in drafts:  # part of this batch was stored by a racing worker: one by one
             if not store.append(stream, [draft]).deduplicated:

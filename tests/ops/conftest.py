@@ -37,6 +37,9 @@ class ApiCohort(msgspec.Struct):
     deltas: dict[str, float]
     public_metrics_status: int
     """What GET /metrics on the public API port answered."""
+    text_before: str
+    """The exposition before the fixture's own requests: the registry is process-wide, so other
+    tests' requests (a deliberate 500 among them) are already counted; compare differences."""
 
 
 class WorkerCohort(msgspec.Struct):
@@ -79,6 +82,9 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
     runtime = build_runtime(store=store, clock=clock)
     app = create_app(runtime, start_workers=False, keys=KeyStore(tmp / "keys.sqlite3"))
     with TestClient(app) as client, MetricsServer(runtime, "127.0.0.1", 0) as server:
+        host, port = server.address
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+            text_before = response.read().decode()
         public = client.get("/metrics")
         client.get("/health")
         client.get("/v1/athletes/ath-0001/view")  # no key: 401
@@ -87,7 +93,7 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
             text, content_type = response.read().decode(), response.headers["content-type"]
     store.close()
     return ApiCohort(result.store_path, result.end, result.events, issued_recommendations(result.store_path), text,
-                     content_type, deltas, public.status_code)
+                     content_type, deltas, public.status_code, text_before)
 
 
 def _free_port() -> int:
