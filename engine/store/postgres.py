@@ -21,7 +21,6 @@ import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 
-from cryptography.exceptions import InvalidTag
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -179,7 +178,7 @@ class PostgresEventStore:
                                 tenancy_sql.now_iso(self.clock))
         # 3. Idempotency, checked under that lock so a concurrent retry of the same batch is seen;
         #    a re-sent superset writes only its new events.
-        existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
+        existing = {k: sealing.opened_row(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
         split = partition(stream, ids, payloads, [to_micros(e.occurred_at) for e in events], existing)
         if not split.new:
             return merged(stream, split, [])
@@ -369,15 +368,6 @@ class PostgresEventStore:
             conn.execute("VACUUM projections")
         return True
 
-
-def _opened(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
-    stream, version, position, occurred, payload = existing_row
-    if sealing.is_sealed(payload):
-        try:
-            payload = sealing.unseal(key, payload, sealing.event_aad(event_id, stream))
-        except InvalidTag:  # another athlete's event: the stream check refuses it
-            pass
-    return stream, version, position, occurred, payload
 
 
 def _keys_for(conn, rows: list[tuple]) -> dict[str, bytes]:

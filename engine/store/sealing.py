@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SEALED = b"\x01"
@@ -88,3 +89,15 @@ def open_rows(rows, keys: dict[str, bytes], *, native_ids: bool = False):
         event_id = row[1].bytes if native_ids else bytes(row[1])
         view = memoryview(payload)
         yield (*row[:10], aead.decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], event_id + suffix))
+
+
+def opened_row(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
+    """An idempotency row (stream, version, position, occurred, payload) with its payload opened:
+    a retry is compared with what the client sent, not with ciphertext (both stores use this)."""
+    stream, version, position, occurred, payload = existing_row
+    if is_sealed(payload):
+        try:
+            payload = unseal(key, payload, event_aad(event_id, stream))
+        except InvalidTag:  # another athlete's event: the stream check refuses it
+            pass
+    return stream, version, position, occurred, payload

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
 
 from engine.clock import Clock, SystemClock, from_micros, to_micros
 from engine.store import sealing, sqlite_schema
@@ -273,7 +272,7 @@ class SQLiteEventStore:
             try:
                 stream, events, ids = item.stream, item.events, item.ids
                 key = tenancy_sql.admit(db, stream, item.actor, stamp)
-                existing = {i.bytes: _opened(i.bytes, known[i.bytes], key) for e, i in zip(events, ids)
+                existing = {i.bytes: sealing.opened_row(i.bytes, known[i.bytes], key) for e, i in zip(events, ids)
                             if e.event_id is not None and i.bytes in known}
                 split = partition(stream, ids, item.payloads, item.occurred, existing)
                 if not split.new:
@@ -305,7 +304,7 @@ class SQLiteEventStore:
         key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "sqlite"), stream, actor,
                                 tenancy_sql.now_iso(self.clock))
         client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
-        existing = {k: _opened(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
+        existing = {k: sealing.opened_row(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
         split = partition(stream, ids, payloads, occurred, existing)
         if not split.new:
             return merged(stream, split, [])
@@ -546,17 +545,6 @@ def _create_private(path: str) -> None:
 def _actor_columns(actor) -> tuple[str | None, str | None]:
     return (None, None) if actor is None else (actor.key_id, actor.org_id)
 
-
-def _opened(event_id: bytes, existing_row: tuple, key: bytes) -> tuple:
-    """An idempotency row (stream, version, position, occurred, payload) with its payload opened:
-    a retry is compared with what the client sent, not with ciphertext."""
-    stream, version, position, occurred, payload = existing_row
-    if sealing.is_sealed(payload):
-        try:
-            payload = sealing.unseal(key, payload, sealing.event_aad(event_id, stream))
-        except InvalidTag:  # another athlete's event: the stream check refuses it
-            pass
-    return stream, version, position, occurred, payload
 
 
 def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:
