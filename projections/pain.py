@@ -138,8 +138,9 @@ def day_colour(state: PainState, day: int, limits: PainThresholds) -> tuple[str 
         if morning_worse(state, day, limits):
             return RED, (f"next-morning pain {morning}/10 is more than {limits.morning_worse_margin:g} "
                          f"above your baseline {baseline(state, day, limits):g}")
-        if yesterday is not None and _colour(yesterday, limits) == AMBER and morning_colour != GREEN:
-            return RED, f"amber pain ({yesterday}/10) not back to green by next morning ({morning}/10)"
+        if yesterday is not None and _colour(yesterday, limits) != GREEN and morning_colour != GREEN:
+            return RED, (f"{_colour(yesterday, limits)} pain ({yesterday}/10) not back to green by next morning "
+                         f"({morning}/10)")
         if _ORDER[morning_colour] > _ORDER[colour]:
             colour, reason = morning_colour, f"next-morning pain {morning}/10 is {morning_colour}"
         elif not reason:
