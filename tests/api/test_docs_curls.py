@@ -63,10 +63,14 @@ def test_the_documented_append_and_series_curls_answer_as_documented(live_api):
     shown; run again, every event is a duplicate; and the chart-data curl gives seven local days
     ending today, with the documented pain on London's today."""
     append = documented_block("### Append events")
-    first = run_documented(append, live_api)
+    dates, send = append.split("\n", 1)  # the dates line, then the curl: a retry re-sends the same body
+    fixed = subprocess.run(["bash", "-c", f"{dates}; echo $NOW $HOUR_AGO $ONSET"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    pinned = {**live_api, **dict(zip(("NOW", "HOUR_AGO", "ONSET"), fixed))}
+    first = run_documented(send, pinned)
     assert first["version"] == 3 and first["deduplicated"] is False
     assert [e["status"] for e in first["events"]] == ["stored"] * 3
-    again = run_documented(append, live_api)
+    again = run_documented(send, pinned)
     assert again["deduplicated"] is True and [e["status"] for e in again["events"]] == ["duplicate"] * 3
     chart = run_documented(documented_block("### Chart data"), live_api)
     today = dt.datetime.now(dt.timezone.utc)

@@ -198,6 +198,8 @@ class Prometheus:
 
     def api(self, path: str) -> Any:
         status, body = http("GET", f"{self.url}/api/v1/{path}")
+        if status == 503:  # still starting (TSDB not ready): wait_for polls again
+            raise ValueError(f"prometheus not ready yet: {body!r}")
         assert status == 200 and body["status"] == "success", body
         return body["data"]
 
