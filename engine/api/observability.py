@@ -2,7 +2,7 @@
 
 * ``record``: every HTTP request counted by method, route *template* and status, and timed
   (``strideline_http_requests_total``, ``strideline_http_request_duration_seconds``; defined in
-  engine/metrics.py). Templates, never raw paths: no athlete id becomes a label.
+  engine/metrics/instruments.py). Templates, never raw paths: no athlete id becomes a label.
 * ``zero_routes``: each route's 500 series exists at 0 from start-up, so the first burst of
   server errors is an increase the 5xx-ratio alert sees.
 * ``MetricsServer``: /metrics on its own address (``strideline serve --metrics-port``, loopback by
