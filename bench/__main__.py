@@ -72,11 +72,12 @@ def section_appends(args, results: dict) -> None:
                                 "ratio": round(s["events_per_s"] / p["events_per_s"], 2)}
     results["append_batched"] = {"strideline": sb, "peer": pb,
                                  "ratio": round(sb["events_per_s"] / pb["events_per_s"], 2)}
-    log(f"  single-event durable append: strideline {s['events_per_s']:,}/s "
-        f"({s['journal_mode']}, synchronous={s['synchronous']}), peer {p['events_per_s']:,}/s "
-        f"({p['journal_mode']}, synchronous={p['synchronous']}): x{results['append_single']['ratio']}")
-    log(f"  batched append: strideline {sb['events_per_s']:,}/s, peer {pb['events_per_s']:,}/s: "
-        f"x{results['append_batched']['ratio']}")
+    log(f"  single-event durable append: strideline {s['events_per_s']:,}/s ({s['events_per_cpu_s']:,} per CPU-s, "
+        f"{s['journal_mode']}, synchronous={s['synchronous']}), peer {p['events_per_s']:,}/s "
+        f"({p['events_per_cpu_s']:,} per CPU-s, {p['journal_mode']}, synchronous={p['synchronous']}): "
+        f"x{results['append_single']['ratio']}")
+    log(f"  batched append: strideline {sb['events_per_s']:,}/s ({sb['events_per_cpu_s']:,} per CPU-s), "
+        f"peer {pb['events_per_s']:,}/s ({pb['events_per_cpu_s']:,} per CPU-s): x{results['append_batched']['ratio']}")
     singles = {a: [[e] for e in evs] for a, evs in events.items()}
     concurrent = {}
     for label, work_items in (("single-event calls", singles), ("per-submission batches", subs)):
@@ -89,7 +90,8 @@ def section_appends(args, results: dict) -> None:
             r = best(runs)
             concurrent[f"{label}, group_commit={gc}"] = r
             log(f"  {args.clients} concurrent clients, {label}, group_commit={gc}: {r['events_per_s']:,} events/s "
-                f"({r['calls_per_s']:,} calls/s), p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
+                f"({r['events_per_cpu_s']:,} per CPU-s; {r['calls_per_s']:,} calls/s), p50 {r['p50_ms']} ms, "
+                f"p99 {r['p99_ms']} ms")
     results["append_concurrent"] = concurrent
 
 
@@ -130,7 +132,7 @@ def section_replay(args, results: dict) -> None:
             r = peer.rebuild(str(peer_path), athletes, processes)
             out[f"peer_rebuild_{processes}p"] = r
             log(f"  peer rebuild (repository.get of every aggregate) x{processes}: {r['events']:,} events in "
-                f"{r['seconds']} s = {r['events_per_s']:,} events/s")
+                f"{r['seconds']} s = {r['events_per_s']:,} events/s ({r['events_per_cpu_s']:,} per CPU-second)")
         peer_n = out[f"peer_rebuild_{args.processes}p"]["events_per_s"]
         if f"backtest_{args.processes}p" in out:
             out["backtest_vs_peer_rebuild"] = {

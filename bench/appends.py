@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+from bench.data import Stopwatch
 from engine.ingest import Ingestor
 from engine.store.sqlite import SQLiteEventStore
 from events import NewEvent
@@ -25,15 +26,15 @@ def append_single(path: str, per_athlete: dict[str, list[NewEvent]], **store_opt
     """One event per ``Ingestor.append`` call: one transaction and one fsync each."""
     store = SQLiteEventStore(path, **store_options)
     ingest = Ingestor(store)
-    n, began = 0, time.perf_counter()
+    n, clock = 0, Stopwatch()
     for athlete_id, events in per_athlete.items():
         for event in events:
             ingest.append(athlete_id, [event])
         n += len(events)
-    seconds = time.perf_counter() - began
+    figures = clock.figures(n)
     info = _durability(store)
     store.close()
-    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds), **info}
+    return figures | info
 
 
 def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int = 1000,
@@ -41,14 +42,14 @@ def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int
     """Each athlete's events in batches of up to ``batch`` (the API's limit is 1,000)."""
     store = SQLiteEventStore(path, **store_options)
     ingest = Ingestor(store)
-    n, began = 0, time.perf_counter()
+    n, clock = 0, Stopwatch()
     for athlete_id, events in per_athlete.items():
         for start in range(0, len(events), batch):
             ingest.append(athlete_id, events[start:start + batch])
         n += len(events)
-    seconds = time.perf_counter() - began
+    figures = clock.figures(n)
     store.close()
-    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds)}
+    return figures
 
 
 def append_concurrent(path: str, per_athlete: dict[str, list[list[NewEvent]]], clients: int,
@@ -81,16 +82,16 @@ def append_concurrent(path: str, per_athlete: dict[str, list[list[NewEvent]]], c
     for t in threads:
         t.start()
     start.wait()
-    began = time.perf_counter()
+    clock = Stopwatch()
     for t in threads:
         t.join()
-    seconds = time.perf_counter() - began
+    figures = clock.figures(sum(size for _, size in latencies))
     store.close()
     if errors:
         raise errors[0]
     latencies.sort()
-    calls, n = len(latencies), sum(size for _, size in latencies)
-    return {"clients": clients, "calls": calls, "events": n, "seconds": round(seconds, 3),
-            "events_per_s": round(n / seconds), "calls_per_s": round(calls / seconds),
-            "p50_ms": round(latencies[calls // 2][0] * 1000, 2),
-            "p99_ms": round(latencies[int(calls * 0.99)][0] * 1000, 2)}
+    calls = len(latencies)
+    return figures | {
+        "clients": clients, "calls": calls, "calls_per_s": round(calls / figures["seconds"]),
+        "p50_ms": round(latencies[calls // 2][0] * 1000, 2),
+        "p99_ms": round(latencies[int(calls * 0.99)][0] * 1000, 2)}

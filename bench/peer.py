@@ -13,17 +13,13 @@ Install: ``.venv/bin/pip install -e '.[bench]'`` (the bench extra; never a runti
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing as mp
 import time
-import uuid
-from typing import Any
 
 import msgspec
 
+from bench.data import Stopwatch
 from events import NewEvent
-
-NAMESPACE = uuid.UUID("0e7f3a52-4b8e-4d59-a0f2-7d6f3c8e9b11")
 
 
 def available() -> bool:
@@ -34,51 +30,12 @@ def available() -> bool:
     return True
 
 
-def _classes():
-    from eventsourcing.application import Application
-    from eventsourcing.domain import Aggregate
-
-    class PeerAthlete(Aggregate):
-        class Enrolled(Aggregate.Created):
-            athlete_id: str
-            occurred_at: dt.datetime
-            data: dict
-
-        class Logged(Aggregate.Event):
-            event_type: str
-            occurred_at: dt.datetime
-            data: dict
-
-            def apply(self, aggregate: Any) -> None:
-                aggregate.events += 1
-                aggregate.last[self.event_type] = self.data
-
-        def __init__(self, athlete_id: str, occurred_at: dt.datetime, data: dict) -> None:
-            self.athlete_id = athlete_id
-            self.events = 1
-            self.last = {"athlete.enrolled": data}
-
-        @staticmethod
-        def create_id(athlete_id: str, **_: Any) -> uuid.UUID:
-            return uuid.uuid5(NAMESPACE, athlete_id)
-
-        def log(self, event: NewEvent) -> None:
-            self.trigger_event(PeerAthlete.Logged, event_type=event.data.__struct_config__.tag,
-                               occurred_at=event.occurred_at, data=msgspec.to_builtins(event.data))
-
-    class PeerApp(Application):
-        pass
+def _types():
+    """The peer's application and aggregate classes (module level in bench.peer_model, imported
+    here so that Strideline's own benchmarks run without the bench extra installed)."""
+    from bench.peer_model import PeerApp, PeerAthlete
 
     return PeerApp, PeerAthlete
-
-
-_cache: dict[str, Any] = {}
-
-
-def _types():
-    if not _cache:
-        _cache["app"], _cache["aggregate"] = _classes()
-    return _cache["app"], _cache["aggregate"]
 
 
 def open_app(path: str):
@@ -108,7 +65,7 @@ def _new(athlete_id: str, event: NewEvent):
 def append_single(path: str, per_athlete: dict[str, list[NewEvent]]) -> dict:
     """One event per ``save``: one transaction (and one fsync) per event."""
     app = open_app(path)
-    n, began = 0, time.perf_counter()
+    n, clock = 0, Stopwatch()
     for athlete_id, events in per_athlete.items():
         agg = _new(athlete_id, events[0])
         app.save(agg)
@@ -116,16 +73,16 @@ def append_single(path: str, per_athlete: dict[str, list[NewEvent]]) -> dict:
             agg.log(event)
             app.save(agg)
         n += len(events)
-    seconds = time.perf_counter() - began
+    figures = clock.figures(n)
     info = durability(app)
     app.close()
-    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds), **info}
+    return figures | info
 
 
 def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int = 1000) -> dict:
     """Every event of an athlete (up to ``batch``) triggered, then one ``save``."""
     app = open_app(path)
-    n, began = 0, time.perf_counter()
+    n, clock = 0, Stopwatch()
     for athlete_id, events in per_athlete.items():
         agg = _new(athlete_id, events[0])
         for i, event in enumerate(events[1:], start=2):
@@ -134,9 +91,9 @@ def append_batched(path: str, per_athlete: dict[str, list[NewEvent]], batch: int
                 app.save(agg)
         app.save(agg)
         n += len(events)
-    seconds = time.perf_counter() - began
+    figures = clock.figures(n)
     app.close()
-    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds)}
+    return figures
 
 
 def load(path: str, per_athlete: dict[str, list[NewEvent]]) -> None:
@@ -144,22 +101,24 @@ def load(path: str, per_athlete: dict[str, list[NewEvent]]) -> None:
     append_batched(path, per_athlete)
 
 
-def _rebuild(args: tuple[str, list[str]]) -> tuple[int, float]:
+def _rebuild(args: tuple[str, list[str]]) -> tuple[int, float, float]:
     path, athletes = args
     app = open_app(path)
     _, aggregate_type = _types()
-    n, began = 0, time.perf_counter()
+    n, began, cpu = 0, time.perf_counter(), time.process_time()
     for athlete_id in athletes:
         agg = app.repository.get(aggregate_type.create_id(athlete_id))
         n += agg.events
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu
     app.close()
-    return n, seconds
+    return n, seconds, cpu
 
 
 def rebuild(path: str, athletes: list[str], processes: int = 1) -> dict:
     """``repository.get`` of every athlete aggregate: read, decode, reconstruct, apply."""
     parts = [(path, athletes[i::processes]) for i in range(processes)]
+    _types()  # import (and register the topics of) the peer's classes once, before forking
     began = time.perf_counter()
     if processes == 1:
         results = [_rebuild(parts[0])]
@@ -167,6 +126,6 @@ def rebuild(path: str, athletes: list[str], processes: int = 1) -> dict:
         with mp.get_context("fork").Pool(processes) as pool:
             results = pool.map(_rebuild, parts)
     seconds = time.perf_counter() - began
-    n = sum(r[0] for r in results)
+    n, cpu = sum(r[0] for r in results), sum(r[2] for r in results)
     return {"processes": processes, "events": n, "seconds": round(seconds, 3),
-            "events_per_s": round(n / seconds)}
+            "events_per_s": round(n / seconds), "cpu_s": round(cpu, 3), "events_per_cpu_s": round(n / cpu)}

@@ -58,6 +58,24 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return SEALED + nonce + cipher(key).encrypt(nonce, plaintext, aad)
 
 
+def sealer(key: bytes, stream: str, *, nonces_per_read: int = 64):
+    """``seal`` for one batch of a stream's events: ``(event_id bytes, payload) -> sealed``, with the
+    cipher and the stream's associated data looked up once and random nonces read from the kernel
+    ``nonces_per_read`` at a time (one system call instead of one per event; just as random)."""
+    encrypt, suffix = cipher(key).encrypt, stream.encode("utf-8")
+    pool, used = b"", 0
+
+    def seal_one(event_id: bytes, plaintext: bytes) -> bytes:
+        nonlocal pool, used
+        if used == len(pool):
+            pool, used = os.urandom(NONCE_BYTES * nonces_per_read), 0
+        nonce = pool[used:used + NONCE_BYTES]
+        used += NONCE_BYTES
+        return SEALED + nonce + encrypt(nonce, plaintext, event_id + suffix)
+
+    return seal_one
+
+
 def unseal(key: bytes | None, payload: bytes, aad: bytes) -> bytes | None:
     """The plaintext; the payload itself when it was never sealed; None when the key is gone."""
     payload = bytes(payload)

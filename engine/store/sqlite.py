@@ -13,39 +13,25 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
-from engine.clock import Clock, SystemClock, from_micros, to_micros
+from engine.clock import Clock, SystemClock, from_micros
 from engine.store import sealing, sqlite_schema
 from engine.store import session as tenancy_sql
-from engine.store.actor import current_actor
+from engine.store.sqlite_append import COLUMNS as _COLUMNS, SQLiteAppends
+from engine.store.sqlite_import import ImportConflict, import_locked
 from engine.store.base import (
-    AppendResult,
-    check_expected_version,
-    first_repeat,
-    IdempotencyConflict,
-    merged,
-    partition,
     ProjectionRecord,
-    StoredEvent,
     StreamHead,
 )
-from events import Envelope, NewEvent
-from events.codec import decode_payload, encode_payload
+from events import Envelope
+from events.codec import decode_payload
 
 
-_COLUMNS = (
-    "position, event_id, stream, version, type, occurred_at, recorded_at, "
-    "correlation_id, causation_id, source, payload"
-)
-_INSERT = f"INSERT INTO events ({_COLUMNS}, key_id, org_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 DEFAULT_PATH = Path("var/strideline.sqlite3")
-
-
-def _uuid_bytes(value: uuid.UUID | None) -> bytes | None:
-    return None if value is None else value.bytes
+__all__ = ["DEFAULT_PATH", "ImportConflict", "SQLiteEventStore", "row_to_envelope"]
 
 
 def row_to_envelope(row: tuple) -> Envelope:
@@ -64,7 +50,7 @@ def row_to_envelope(row: tuple) -> Envelope:
     )
 
 
-class SQLiteEventStore:
+class SQLiteEventStore(SQLiteAppends):
     """The EventStore contract on one SQLite file (thread-safe: a connection per thread)."""
 
     def __init__(
@@ -76,7 +62,7 @@ class SQLiteEventStore:
         group_commit: bool = False,
     ) -> None:
         """``group_commit=True``: concurrent appends share one transaction and one fsync (see
-        ``_group_append``); each caller still gets its own result or its own error."""
+        ``engine.store.sqlite_append``); each caller still gets its own result or its own error."""
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
             raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         self.path = str(path)
@@ -91,10 +77,7 @@ class SQLiteEventStore:
         self._connections: list[sqlite3.Connection] = []
         self._turn_fds: list[int] = []
         self._lock = threading.Lock()
-        self.group_commit = group_commit
-        self._group_lock = threading.Lock()
-        self._group_queue: list[_PendingAppend] = []
-        self._group_leader = False
+        self._init_appends(group_commit)
         with self._write_turn():
             try:
                 sqlite_schema.upgrade(self._conn())
@@ -153,189 +136,6 @@ class SQLiteEventStore:
                 os.close(fd)
             self._turn_fds.clear()
         self._local = threading.local()
-
-    # -- append --------------------------------------------------------------------------------
-
-    def append(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int | None = None
-    ) -> AppendResult:
-        if not events:
-            raise ValueError("append needs at least one event")
-        ids = [e.event_id or uuid.uuid4() for e in events]
-        if len(set(ids)) != len(ids):
-            raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
-        payloads = [encode_payload(e.data) for e in events]
-        occurred = [to_micros(e.occurred_at) for e in events]
-        actor = current_actor()
-        if self.group_commit:
-            return self._group_append(
-                _PendingAppend(stream, events, ids, payloads, occurred, expected_version, actor))
-        conn = self._conn()
-        with self._write_turn():
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = self._append_locked(conn, stream, events, ids, payloads, occurred,
-                                             expected_version, actor)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        return result
-
-    # -- group commit ----------------------------------------------------------------------------
-    #
-    # Leader/follower group commit: an appender that finds no commit in progress becomes the leader
-    # and commits what is queued (its own batch first, plus whatever arrived meanwhile) in one
-    # transaction and one fsync. While the leader waits on the fsync, new appenders queue; when it
-    # is done it hands the lead to the oldest queued appender, so every caller returns as soon as
-    # its own transaction is durable. Alone, an appender leads at once: no thread hand-off.
-    #
-    # Each batch is judged on its own, in queue order, against the log as the batches before it in
-    # the group leave it (the same rules as ``_append_locked``: idempotency, expected version): a
-    # refused batch gets its own error and writes nothing, the others go on. The group's rows are
-    # then written with one statement per table. Only a failure of the transaction itself (disk
-    # full, I/O error) fails every batch of the group, and then nothing of it is stored.
-
-    def _group_append(self, pending: _PendingAppend) -> AppendResult:
-        with self._group_lock:
-            self._group_queue.append(pending)
-            lead = not self._group_leader
-            if lead:
-                self._group_leader = True
-        if not lead:
-            pending.done.wait()
-            if not pending.lead:
-                return pending.outcome()
-        with self._group_lock:  # the leader: take everything queued so far (its own batch too)
-            group, self._group_queue = self._group_queue, []
-        try:
-            with self._write_turn():
-                self._commit_group(group)
-        finally:
-            with self._group_lock:
-                if self._group_queue:
-                    successor = self._group_queue[0]
-                    successor.lead = True
-                    successor.done.set()
-                else:
-                    self._group_leader = False
-        return pending.outcome()
-
-    def _commit_group(self, group: list[_PendingAppend]) -> None:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            rows, heads = self._plan_group(conn, group)
-            if rows:
-                conn.executemany(_INSERT, rows)
-                conn.executemany(
-                    "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
-                    "VALUES (?,?,?,?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
-                    "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
-                    [(stream, *head) for stream, head in heads.items()],
-                )
-            conn.execute("COMMIT")
-        except BaseException as exc:  # the transaction itself failed: nothing of the group is stored
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            for item in group:
-                if item.error is None:
-                    item.result, item.error = None, exc
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            for item in group:
-                item.lead = False
-                item.done.set()
-
-    def _plan_group(self, conn, group: list[_PendingAppend]) -> tuple[list[tuple], dict[str, tuple]]:
-        """Judge each batch in order; return the rows to insert and the new heads of the streams."""
-        client_ids = [i.bytes for item in group for e, i in zip(item.events, item.ids)
-                      if e.event_id is not None]
-        known = _existing(conn, client_ids) if client_ids else {}
-        streams = list({item.stream for item in group})
-        heads: dict[str, tuple] = {}
-        for start in range(0, len(streams), 500):
-            chunk = streams[start:start + 500]
-            for stream, version, position, recorded in conn.execute(
-                "SELECT stream, version, last_position, last_recorded_at FROM streams "
-                f"WHERE stream IN ({','.join('?' * len(chunk))})", chunk,
-            ):
-                heads[stream] = (version, position, recorded)
-        (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
-        now = to_micros(self.clock.now())
-        rows: list[tuple] = []
-        changed: dict[str, tuple] = {}
-        db = tenancy_sql.SqlSession(conn, "sqlite")
-        stamp = tenancy_sql.now_iso(self.clock)
-        for item in group:
-            try:
-                stream, events, ids = item.stream, item.events, item.ids
-                key = tenancy_sql.admit(db, stream, item.actor, stamp)
-                existing = {i.bytes: sealing.opened_row(i.bytes, known[i.bytes], key) for e, i in zip(events, ids)
-                            if e.event_id is not None and i.bytes in known}
-                split = partition(stream, ids, item.payloads, item.occurred, existing)
-                if not split.new:
-                    item.result = merged(stream, split, [])
-                    continue
-                version, _, last_recorded = heads.get(stream, (0, 0, 0))
-                check_expected_version(stream, item.expected_version, version, split)
-                recorded = _batch_instant(now, last_recorded)
-                stored = []
-                for offset, i in enumerate(split.new):
-                    event, event_id, payload, occ = events[i], ids[i], item.payloads[i], item.occurred[i]
-                    position, v = last_position + 1 + offset, version + 1 + offset
-                    sealed = sealing.seal(key, payload, sealing.event_aad(event_id.bytes, stream))
-                    rows.append((
-                        position, event_id.bytes, stream, v, event.data.__struct_config__.tag, occ,
-                        recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
-                        event.source, sealed, *_actor_columns(item.actor),
-                    ))
-                    stored.append(StoredEvent(event_id, v, position))
-                    known[event_id.bytes] = (stream, v, position, occ, sealed)
-                last_position = stored[-1].position
-                heads[stream] = changed[stream] = (stored[-1].version, last_position, recorded)
-                item.result = merged(stream, split, stored)
-            except Exception as exc:  # this batch only: the others go on
-                item.error = exc
-        return rows, changed
-
-    def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version, actor):
-        key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "sqlite"), stream, actor,
-                                tenancy_sql.now_iso(self.clock))
-        client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
-        existing = {k: sealing.opened_row(k, v, key) for k, v in _existing(conn, client_ids).items()} if client_ids else {}
-        split = partition(stream, ids, payloads, occurred, existing)
-        if not split.new:
-            return merged(stream, split, [])
-        events, ids, payloads, occurred = (
-            [seq[i] for i in split.new] for seq in (events, ids, payloads, occurred))
-        head = conn.execute(
-            "SELECT version, last_position, last_recorded_at FROM streams WHERE stream = ?", (stream,)
-        ).fetchone()
-        version, _, last_recorded = head if head else (0, 0, 0)
-        check_expected_version(stream, expected_version, version, split)
-        recorded = _batch_instant(to_micros(self.clock.now()), last_recorded)
-        (last_position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
-        rows = []
-        stored = []
-        for offset, (event, event_id, payload, occ) in enumerate(zip(events, ids, payloads, occurred)):
-            position = last_position + 1 + offset
-            rows.append((
-                position, event_id.bytes, stream, version + 1 + offset, event.data.__struct_config__.tag,
-                occ, recorded, _uuid_bytes(event.correlation_id), _uuid_bytes(event.causation_id),
-                event.source, sealing.seal(key, payload, sealing.event_aad(event_id.bytes, stream)),
-                *_actor_columns(actor),
-            ))
-            stored.append(StoredEvent(event_id, version + 1 + offset, position))
-        conn.executemany(_INSERT, rows)
-        conn.execute(
-            "INSERT INTO streams (stream, version, last_position, last_recorded_at) VALUES (?,?,?,?) "
-            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
-            "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
-            (stream, stored[-1].version, stored[-1].position, recorded),
-        )
-        return merged(stream, split, stored)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -505,33 +305,12 @@ class SQLiteEventStore:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            count = _import_locked(conn, envelopes, batch_size)
+            count = import_locked(conn, envelopes, batch_size)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return count
-
-
-class _PendingAppend:
-    """One caller's batch waiting for a group commit, and then its outcome."""
-
-    __slots__ = ("stream", "events", "ids", "payloads", "occurred", "expected_version", "actor", "done",
-                 "lead", "result", "error")
-
-    def __init__(self, stream, events, ids, payloads, occurred, expected_version, actor=None) -> None:
-        self.stream, self.events, self.ids, self.actor = stream, events, ids, actor
-        self.payloads, self.occurred, self.expected_version = payloads, occurred, expected_version
-        self.done = threading.Event()
-        self.lead = False
-        self.result: AppendResult | None = None
-        self.error: BaseException | None = None
-
-    def outcome(self) -> AppendResult:
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
 
 
 def _create_private(path: str) -> None:
@@ -542,95 +321,6 @@ def _create_private(path: str) -> None:
         pass
 
 
-def _actor_columns(actor) -> tuple[str | None, str | None]:
-    return (None, None) if actor is None else (actor.key_id, actor.org_id)
-
-
-
 def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:
     """Rows with their payloads opened; rows of an athlete whose key is gone (erased) are dropped."""
     return sealing.open_rows(rows, keys)
-
-
-def _existing(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple]:
-    found: dict[bytes, tuple] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(
-            f"SELECT event_id, stream, version, position, occurred_at, payload FROM events "
-            f"WHERE event_id IN ({marks})", chunk,
-        ):
-            found[row[0]] = row[1:]
-    return found
-
-# -- import: the checks and inserts behind SQLiteEventStore.import_envelopes ------------------------
-
-from collections.abc import Iterable  # noqa: E402,F811  (kept beside the one section that needs them)
-
-from engine.store.base import StoreError  # noqa: E402
-
-
-class ImportConflict(StoreError):
-    """An import was refused: the store is not empty, or the log breaks the store's invariants."""
-
-
-def _import_locked(conn: sqlite3.Connection, envelopes: Iterable[Envelope], batch_size: int) -> int:
-    if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
-        raise ImportConflict("the store already holds events: import only into an empty store")
-    heads: dict[str, tuple[int, int]] = {}  # stream -> (version, recorded_at us)
-    db, keys = tenancy_sql.SqlSession(conn, "sqlite"), {}
-    last_position, count, rows = 0, 0, []
-    for e in envelopes:
-        if e.position <= last_position:
-            raise ImportConflict(f"{_named(e)}: position does not follow position {last_position}")
-        version, recorded = heads.get(e.stream, (0, 0))
-        recorded_us = to_micros(e.recorded_at)
-        if e.version != version + 1:
-            raise ImportConflict(f"{_named(e)}: expected stream version {version + 1}")
-        if recorded_us < recorded:
-            raise ImportConflict(f"{_named(e)}: recorded_at goes back within the stream")
-        heads[e.stream] = (e.version, recorded_us)
-        last_position = e.position
-        rows.append((e.position, e.event_id.bytes, e.stream, e.version, e.data.__struct_config__.tag,
-                     to_micros(e.occurred_at), recorded_us, _uuid_bytes(e.correlation_id),
-                     _uuid_bytes(e.causation_id), e.source, _sealed_for_import(db, keys, e)))
-        if len(rows) >= batch_size:
-            count += _insert_imported(conn, rows)
-            rows = []
-    if rows:
-        count += _insert_imported(conn, rows)
-    conn.execute(
-        "INSERT INTO streams (stream, version, last_position, last_recorded_at) "
-        "SELECT stream, max(version), max(position), max(recorded_at) FROM events GROUP BY stream")
-    return count
-
-
-def _sealed_for_import(db, keys: dict[str, bytes], e: Envelope) -> bytes:
-    athlete = sealing.athlete_of(e.stream)
-    if athlete not in keys:
-        keys[athlete] = tenancy_sql.admit(db, e.stream, None, from_micros(0).isoformat())
-    return sealing.seal(keys[athlete], encode_payload(e.data), sealing.event_aad(e.event_id.bytes, e.stream))
-
-
-def _named(e: Envelope) -> str:
-    return f"event {e.event_id} (position {e.position}, stream {e.stream!r}, version {e.version})"
-
-
-def _insert_imported(conn: sqlite3.Connection, rows: list[tuple]) -> int:
-    try:
-        conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-    except sqlite3.IntegrityError as exc:
-        for r in rows:  # the failing row: its id is stored already, at another position
-            stored = conn.execute("SELECT position FROM events WHERE event_id = ?", (r[1],)).fetchone()
-            if stored is not None and stored[0] != r[0]:
-                raise ImportConflict(f"event {uuid.UUID(bytes=r[1])} (position {r[0]}) repeats the event id "
-                                     f"of position {stored[0]}") from None
-        raise ImportConflict(f"the log breaks a store constraint: {exc}") from None
-    return len(rows)
-
-
-def _batch_instant(now_us: int, last_recorded_us: int) -> int:
-    """A batch's recorded_at: the clock, but strictly after the stream's previous batch, so that
-    consecutive batches never share an instant (a batch is one decision point: engine.decisions)."""
-    return max(now_us, last_recorded_us + 1) if last_recorded_us else now_us
