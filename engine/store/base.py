@@ -85,7 +85,17 @@ class StreamHead(msgspec.Struct, frozen=True):
 class ProjectionRecord(msgspec.Struct, frozen=True):
     state: bytes
     checkpoint: int
-    """The last stream version folded into ``state``."""
+    """The last stream version folded into ``state`` (the snapshot's version; the projection's
+    checkpoint, :meth:`EventStore.projection_checkpoint`, may be ahead of it)."""
+
+
+class ProjectionCommit(msgspec.Struct, frozen=True):
+    saved: bool
+    """False: the checkpoint had moved (another writer got there first) and nothing was written."""
+    appended: AppendResult | None = None
+    """Where the outputs landed (None when there were none or nothing was saved)."""
+    revision: int = 0
+    """The checkpoint row's revision after this commit (every commit bumps it; 0: not saved)."""
 
 
 class EventStore(Protocol):
@@ -126,11 +136,26 @@ class EventStore(Protocol):
         """Compare-and-set: saved only if the stored checkpoint is still ``expected_checkpoint``
         (``None``: no row yet). Returns False when another writer got there first."""
 
+    def commit_projection(
+        self, athlete_id: str, name: str, checkpoint: int, expected_checkpoint: int | None,
+        state: bytes | None = None, output_stream: str | None = None, outputs: Sequence[NewEvent] = (),
+        expected_revision: int | None = None,
+    ) -> ProjectionCommit:
+        """One transaction: append ``outputs`` to ``output_stream`` (idempotent by event id, as
+        :meth:`append`), move the checkpoint from ``expected_checkpoint`` to ``checkpoint``
+        (compare-and-set, on ``expected_revision`` too when given; every commit bumps the revision)
+        and, if ``state`` is given, save it as the snapshot at ``checkpoint``. Nothing at all is
+        written when the checkpoint had moved (``saved`` False)."""
+
+    def projection_checkpoint(self, athlete_id: str, name: str) -> tuple[int, int] | None:
+        """One projection's (checkpoint, revision) (None: none saved), read without its state."""
+
     def projection_checkpoints(self, name: str) -> dict[str, int]:
-        """Athlete -> checkpoint of every saved ``name`` projection (the sweeper compares heads)."""
+        """Athlete -> checkpoint of every saved ``name`` projection (the sweeper compares heads),
+        read from a narrow table: no state blob is touched."""
 
     def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
-        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
+        """Drop saved projection state and checkpoints (a rebuild starts from scratch). Events are untouched."""
 
     def close(self) -> None: ...
 

@@ -33,6 +33,7 @@ from engine.store.actor import current_actor
 from engine.store.base import (
     AppendResult,
     IdempotencyConflict,
+    ProjectionCommit,
     ProjectionRecord,
     StoredEvent,
     StreamHead,
@@ -301,43 +302,73 @@ class PostgresEventStore:
     def save_projection(
         self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
     ) -> bool:
+        return self.commit_projection(athlete_id, name, checkpoint, expected_checkpoint, state).saved
+
+    def commit_projection(
+        self, athlete_id: str, name: str, checkpoint: int, expected_checkpoint: int | None,
+        state: bytes | None = None, output_stream: str | None = None, outputs: Sequence[NewEvent] = (),
+        expected_revision: int | None = None,
+    ) -> ProjectionCommit:
+        """The snapshot (``projections``) and the checkpoint (``checkpoints``, narrow) are two
+        tables: a checkpoint may run ahead of the snapshot (engine.pipeline)."""
+        ids = [e.event_id or uuid.uuid4() for e in outputs]
+        if len(set(ids)) != len(ids):
+            raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
+        client_ids = [i for e, i in zip(outputs, ids) if e.event_id is not None]
+        payloads = [encode_payload(e.data) for e in outputs]
+        actor = current_actor()
         with self._pool.connection() as conn:
             if state:
                 key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id)
                 if erased:
-                    return False  # an erased athlete's state is never written again
+                    return ProjectionCommit(False)  # an erased athlete's state is never written again
                 if key is not None:
                     state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
-            if expected_checkpoint is None:
-                cur = conn.execute(
-                    "INSERT INTO projections (athlete, name, state, checkpoint) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (athlete_id, name, state, checkpoint),
-                )
-            else:
-                cur = conn.execute(
-                    "UPDATE projections SET state = %s, checkpoint = %s "
-                    "WHERE athlete = %s AND name = %s AND checkpoint = %s",
-                    (state, checkpoint, athlete_id, name, expected_checkpoint),
-                )
-            return cur.rowcount == 1
+            for attempt in range(_ATTEMPTS):
+                try:
+                    with conn.transaction() as tx:
+                        appended = None
+                        if outputs:
+                            appended = self._append_tx(conn, output_stream, list(outputs), ids, client_ids,
+                                                       payloads, None, actor)
+                        revision = _move_checkpoint(conn, athlete_id, name, checkpoint, expected_checkpoint,
+                                                    expected_revision)
+                        if revision is None:
+                            raise psycopg.Rollback(tx)
+                        if state is not None:
+                            conn.execute(
+                                "INSERT INTO projections (athlete, name, state, checkpoint) "
+                                "VALUES (%s, %s, %s, %s) ON CONFLICT (athlete, name) DO UPDATE "
+                                "SET state = excluded.state, checkpoint = excluded.checkpoint",
+                                (athlete_id, name, state, checkpoint),
+                            )
+                        return ProjectionCommit(True, appended, revision)
+                    return ProjectionCommit(False)  # rolled back: the checkpoint had moved
+                except _RETRYABLE:
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    def projection_checkpoint(self, athlete_id: str, name: str) -> tuple[int, int] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT checkpoint, revision FROM checkpoints WHERE name = %s AND athlete = %s",
+                               (name, athlete_id)).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def projection_checkpoints(self, name: str) -> dict[str, int]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT athlete, checkpoint FROM projections WHERE name = %s", (name,)
+                "SELECT athlete, checkpoint FROM checkpoints WHERE name = %s", (name,)
             ).fetchall()
         return dict(rows)
 
     def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
-        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
-        with self._pool.connection() as conn:
-            if athlete_id is None:
-                conn.execute("DELETE FROM projections WHERE name = %s", (name,))
-            else:
-                conn.execute(
-                    "DELETE FROM projections WHERE name = %s AND athlete = %s", (name, athlete_id)
-                )
+        """Drop saved projection state and checkpoints (a rebuild starts from scratch). Events are untouched."""
+        where, args = ("name = %s", (name,)) if athlete_id is None else ("name = %s AND athlete = %s",
+                                                                          (name, athlete_id))
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(f"DELETE FROM projections WHERE {where}", args)
+            conn.execute(f"DELETE FROM checkpoints WHERE {where}", args)
 
 
     # -- tenancy and erasure (engine.tenancy runs its statements through these) ------------------
@@ -368,6 +399,21 @@ class PostgresEventStore:
             conn.execute("VACUUM projections")
         return True
 
+
+
+def _move_checkpoint(conn: psycopg.Connection, athlete_id: str, name: str, checkpoint: int,
+                     expected: int | None, expected_revision: int | None) -> int | None:
+    """Compare-and-set of the checkpoint row (``expected`` None: there must be no row yet; a
+    revision, when given, must match too): the new revision, or None when the row had moved."""
+    if expected is None:
+        row = conn.execute("INSERT INTO checkpoints (name, athlete, checkpoint) VALUES (%s, %s, %s) "
+                           "ON CONFLICT DO NOTHING RETURNING revision", (name, athlete_id, checkpoint)).fetchone()
+    else:
+        row = conn.execute(
+            "UPDATE checkpoints SET checkpoint = %s, revision = revision + 1 WHERE name = %s AND athlete = %s "
+            "AND checkpoint = %s AND (%s::bigint IS NULL OR revision = %s::bigint) RETURNING revision",
+            (checkpoint, name, athlete_id, expected, expected_revision, expected_revision)).fetchone()
+    return None if row is None else row[0]
 
 
 def _keys_for(conn, rows: list[tuple]) -> dict[str, bytes]:

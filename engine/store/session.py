@@ -107,6 +107,7 @@ def erase(db: SqlSession, athlete: str, *, by_key: str | None, now: str) -> Eras
         db.run("UPDATE athletes SET erased_at = ?, erased_by = ? WHERE athlete = ?", (now, by_key, athlete))
     db.run("DELETE FROM data_keys WHERE athlete = ?", (athlete,))
     db.run("DELETE FROM projections WHERE athlete = ?", (athlete,))
+    db.run("DELETE FROM checkpoints WHERE athlete = ?", (athlete,))
     db.run("UPDATE streams SET erased = TRUE WHERE stream IN (?, ?)", streams)
     return Erasure(athlete, None if row is None else row[0], now, int(events))
 

@@ -13,21 +13,25 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 
-from engine.clock import Clock, SystemClock, from_micros
+from engine.clock import Clock, SystemClock, from_micros, to_micros
 from engine.store import sealing, sqlite_schema
 from engine.store import session as tenancy_sql
+from engine.store.actor import current_actor
 from engine.store.sqlite_append import COLUMNS as _COLUMNS, SQLiteAppends
 from engine.store.sqlite_import import ImportConflict, import_locked
 from engine.store.base import (
+    first_repeat,
+    IdempotencyConflict,
+    ProjectionCommit,
     ProjectionRecord,
     StreamHead,
 )
-from events import Envelope
-from events.codec import decode_payload
+from events import Envelope, NewEvent
+from events.codec import decode_payload, encode_payload
 
 
 DEFAULT_PATH = Path("var/strideline.sqlite3")
@@ -198,6 +202,9 @@ class SQLiteEventStore(SQLiteAppends):
         return row_to_envelope(opened[0]) if opened else None
 
     # -- projections ---------------------------------------------------------------------------
+    # The saved state (a snapshot, ``projections``) and the checkpoint (``checkpoints``, narrow) are
+    # two tables: a checkpoint may run ahead of the snapshot, and reading checkpoints never walks a
+    # state blob's overflow pages.
 
     def load_projection(self, athlete_id: str, name: str) -> ProjectionRecord | None:
         row = self._conn().execute(
@@ -218,43 +225,72 @@ class SQLiteEventStore(SQLiteAppends):
     def save_projection(
         self, athlete_id: str, name: str, state: bytes, checkpoint: int, expected_checkpoint: int | None
     ) -> bool:
+        return self.commit_projection(athlete_id, name, checkpoint, expected_checkpoint, state).saved
+
+    def commit_projection(
+        self, athlete_id: str, name: str, checkpoint: int, expected_checkpoint: int | None,
+        state: bytes | None = None, output_stream: str | None = None, outputs: Sequence[NewEvent] = (),
+        expected_revision: int | None = None,
+    ) -> ProjectionCommit:
         conn = self._conn()
         if state:
-            key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(self._conn(), "sqlite"), athlete_id)
+            key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "sqlite"), athlete_id)
             if erased:
-                return False  # an erased athlete's state is never written again
+                return ProjectionCommit(False)  # an erased athlete's state is never written again
             if key is not None:
                 state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
+        if outputs:
+            ids = [e.event_id or uuid.uuid4() for e in outputs]
+            if len(set(ids)) != len(ids):
+                raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
+            payloads = [encode_payload(e.data) for e in outputs]
+            occurred = [to_micros(e.occurred_at) for e in outputs]
+        heads: dict[str, tuple] = {}
         with self._write_turn():
-            if expected_checkpoint is None:
-                cur = conn.execute(
-                    "INSERT INTO projections (athlete, name, state, checkpoint) VALUES (?,?,?,?) "
-                    "ON CONFLICT DO NOTHING",
-                    (athlete_id, name, state, checkpoint),
-                )
-            else:
-                cur = conn.execute(
-                    "UPDATE projections SET state = ?, checkpoint = ? "
-                    "WHERE athlete = ? AND name = ? AND checkpoint = ?",
-                    (state, checkpoint, athlete_id, name, expected_checkpoint),
-                )
-        return cur.rowcount == 1
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                appended = None
+                if outputs:
+                    appended = self._append_locked(conn, output_stream, outputs, ids, payloads, occurred,
+                                                   None, current_actor(), heads=heads)
+                revision = _move_checkpoint(conn, athlete_id, name, checkpoint, expected_checkpoint,
+                                            expected_revision)
+                if revision is None:
+                    conn.execute("ROLLBACK")
+                    return ProjectionCommit(False)
+                if state is not None:
+                    conn.execute(
+                        "INSERT INTO projections (athlete, name, state, checkpoint) VALUES (?,?,?,?) "
+                        "ON CONFLICT (athlete, name) DO UPDATE SET state = excluded.state, "
+                        "checkpoint = excluded.checkpoint",
+                        (athlete_id, name, state, checkpoint),
+                    )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            self._remember_heads(heads)
+        return ProjectionCommit(True, appended, revision)
+
+    def projection_checkpoint(self, athlete_id: str, name: str) -> tuple[int, int] | None:
+        row = self._conn().execute(
+            "SELECT checkpoint, revision FROM checkpoints WHERE name = ? AND athlete = ?", (name, athlete_id)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def projection_checkpoints(self, name: str) -> dict[str, int]:
         rows = self._conn().execute(
-            "SELECT athlete, checkpoint FROM projections WHERE name = ?", (name,)
+            "SELECT athlete, checkpoint FROM checkpoints WHERE name = ?", (name,)
         ).fetchall()
         return dict(rows)
 
     def delete_projections(self, name: str, athlete_id: str | None = None) -> None:
-        """Drop saved projection state (a rebuild starts from scratch). Events are untouched."""
-        with self._write_turn():
-            if athlete_id is None:
-                self._conn().execute("DELETE FROM projections WHERE name = ?", (name,))
-            else:
-                self._conn().execute(
-                    "DELETE FROM projections WHERE name = ? AND athlete = ?", (name, athlete_id)
-                )
+        """Drop saved projection state and checkpoints (a rebuild starts from scratch). Events are untouched."""
+        where, args = ("name = ?", (name,)) if athlete_id is None else ("name = ? AND athlete = ?",
+                                                                       (name, athlete_id))
+        with self.sql_transaction() as db:
+            db.run(f"DELETE FROM projections WHERE {where}", args)
+            db.run(f"DELETE FROM checkpoints WHERE {where}", args)
 
     # -- tenancy and erasure (engine.tenancy runs its statements through these) ------------------
 
@@ -319,6 +355,21 @@ def _create_private(path: str) -> None:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
+
+
+def _move_checkpoint(conn: sqlite3.Connection, athlete_id: str, name: str, checkpoint: int,
+                     expected: int | None, expected_revision: int | None) -> int | None:
+    """Compare-and-set of the checkpoint row (``expected`` None: there must be no row yet; a
+    revision, when given, must match too): the new revision, or None when the row had moved."""
+    if expected is None:
+        row = conn.execute("INSERT INTO checkpoints (name, athlete, checkpoint) VALUES (?, ?, ?) "
+                           "ON CONFLICT DO NOTHING RETURNING revision", (name, athlete_id, checkpoint)).fetchone()
+    else:
+        row = conn.execute(
+            "UPDATE checkpoints SET checkpoint = ?, revision = revision + 1 WHERE name = ? AND athlete = ? "
+            "AND checkpoint = ? AND (? IS NULL OR revision = ?) RETURNING revision",
+            (checkpoint, name, athlete_id, expected, expected_revision, expected_revision)).fetchone()
+    return None if row is None else row[0]
 
 
 def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:

@@ -72,7 +72,17 @@ ALTER TABLE events ADD COLUMN org_id TEXT;
 ALTER TABLE streams ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
 """
 
-STEPS = (V1, V2)
+V3 = """
+CREATE TABLE checkpoints (
+    name TEXT NOT NULL, athlete TEXT NOT NULL, checkpoint INTEGER NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (name, athlete)
+) WITHOUT ROWID;
+INSERT INTO checkpoints (name, athlete, checkpoint) SELECT name, athlete, checkpoint FROM projections;
+"""
+"""Checkpoints in a narrow table: reading them never walks a state blob's overflow pages, and a
+checkpoint may run ahead of the saved state (a snapshot), see migrations/0003_checkpoints.sql."""
+
+STEPS = (V1, V2, V3)
 
 
 def version(conn: sqlite3.Connection) -> int:
