@@ -26,6 +26,7 @@ from litestar.openapi.spec import Components, Discriminator, Reference, Schema
 
 from engine.api import docs_ui, observability, routes
 from engine.api.errors import EXCEPTION_HANDLERS
+from engine.api.query import single_query_values
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
 from engine.api.security import SECURITY_SCHEMES, LongPollGate, rate_limit, require_scope
 from engine.keys import KeyStore
@@ -167,7 +168,7 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
     app = StridelineApp(
         route_handlers=[health, ready, *routes.ROUTES,  # /metrics: its own port (observability.py)
                         docs_ui.assets_router()],
-        guards=[require_scope],
+        guards=[require_scope, single_query_values],  # a repeated scalar query parameter is refused
         middleware=[limiter],
         stores=stores,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -11,10 +11,12 @@ import os
 import datetime as dt
 import json
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import msgspec
 import pytest
 import schemathesis
@@ -158,9 +160,46 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(openapi, 
         FIGURES["schemathesis"].record(response.status_code)
         if method == "POST" and "athletes" in path:
             sch_target.note(str(case.path_parameters.get("athlete_id")), response.status_code, _json(response))
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, checks=CHECKS[:-1])
+        if not (200 <= response.status_code < 300 and _sent_query_is_valid(operation, response)):
+            case.validate_response(response, checks=[negative_data_rejection])
 
     call()
+
+
+def _sent_query_is_valid(operation, response) -> bool:
+    """Whether the query string as sent satisfies the document, with each value read as the type its
+    parameter declares. A negative case can serialise to a valid request (a one-element array of a
+    boolean is `?flag=false`; a mutated Authorization header is replaced by the real key), and a
+    server must not refuse a valid request: only then is an accepted "negative" case not a finding.
+    Bodies are not concerned (only GETs and DELETEs carry no body)."""
+    if operation.body:
+        return False
+    sent = parse_qsl(urlsplit(response.request.url).query, keep_blank_values=True)
+    names = [name for name, _ in sent]
+    if len(names) != len(set(names)):
+        return False
+    schema = operation.query.validation_schema
+    properties = schema.get("properties", {})
+    query = {name: _as_declared(properties.get(name, {}), value) for name, value in sent}
+    return jsonschema.Draft202012Validator(schema).is_valid(query)
+
+
+def _as_declared(schema: dict, value: str) -> Any:
+    options = schema.get("anyOf") or schema.get("oneOf") or [schema]
+    types = {t for option in options for t in ([option.get("type")] if isinstance(option.get("type"), str)
+                                               else option.get("type") or [])}
+    if "null" in types and value == "null":  # how schemathesis (and Litestar) spell None in a query
+        return None
+    if "boolean" in types and value in ("true", "false"):
+        return value == "true"
+    if types & {"integer", "number"}:
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if "integer" in types and number.is_integer() and "." not in value else number
+    return value
 
 
 def test_schemathesis_left_no_partial_write(sch_target):
