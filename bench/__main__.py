@@ -26,7 +26,7 @@ from pathlib import Path
 from bench import appends, peer, replay
 from bench.data import OUT, START, cohort_submissions, flatten, load_cohort, remove_sqlite, take_events
 
-SECTIONS = ("appends", "replay", "live", "http", "noise", "memory")
+SECTIONS = ("appends", "replay", "live", "http", "noise", "demo", "memory")
 TARGETS = {
     "backtest_events_per_s": 1_000_000,
     "backtest_vs_peer_rebuild": 20.0,
@@ -186,6 +186,23 @@ def section_noise(args, results: dict) -> None:
         f"{everyone['same_day_contradictions']['count']}, 48 h flip-flops {everyone['flip_flops_48h']['count']}")
 
 
+def section_demo(args, results: dict) -> None:
+    from bench import demo
+    out = {}
+    for label, ref in (("before", args.demo_before), ("after", None)):
+        if label == "before" and not ref:
+            continue
+        r = out[label] = demo.run(OUT / "demo", before=ref)
+        log(f"  demo ({r['code']}, synchronous={r['synchronous']}): {r['athletes']} athletes x {r['weeks']} weeks, "
+            f"{r['events']:,} events -> {r['recommendations']:,} recommendations in {r['seconds']} s = "
+            f"{r['events_per_s']:,} events/s ({r['events_per_cpu_s']:,} per CPU-second, {r['process_cpu_s']} CPU-s)")
+    if "before" in out:
+        out["speed_up"] = round(out["before"]["seconds"] / out["after"]["seconds"], 2)
+        out["cpu_speed_up"] = round(out["before"]["process_cpu_s"] / out["after"]["process_cpu_s"], 2)
+        log(f"  demo speed-up: x{out['speed_up']} wall, x{out['cpu_speed_up']} CPU")
+    results["demo"] = out
+
+
 def section_memory(args, results: dict) -> None:
     store = args.memory_store or str(load_cohort(args.athletes, args.weeks, args.seed, log=log))
     cmd = [sys.executable, "-m", "bench.memory", store, str(OUT / "memory-replay"), str(args.processes)]
@@ -253,6 +270,9 @@ def summary(results: dict) -> list[tuple[str, str, str, str]]:
             TARGETS["noise_compliant_median_per_week"], "", True)
         rows.append(("noise: same-day contradictions", str(target["all_same_day_contradictions"]), "0",
                      "met" if target["all_same_day_contradictions"] == 0 else "-"))
+    demo = results.get("demo", {})
+    if "speed_up" in demo:
+        row("demo speed-up vs --demo-before (x, wall)", demo["speed_up"], 3.0)
     if "memory" in results:
         row("replay peak RSS, largest process (MiB)", max(results["memory"]["peak_rss_mib_main"],
                                                           results["memory"]["peak_rss_mib_largest_worker"]),
@@ -279,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--http-rate", type=float, default=200)
     ap.add_argument("--http-seconds", type=float, default=15)
     ap.add_argument("--memory-store", default=None, help="store to replay for the memory figure")
+    ap.add_argument("--demo-before", default=None, metavar="GIT_REF",
+                    help="also time the demo on this commit's code, in the same run (e.g. 9f12a12)")
     ap.add_argument("--replay-parts", default="fold1,backtest1,foldN,backtestN,engine,peer,peer1",
                     help="replay figures to measure (N: --processes)")
     args = ap.parse_args(argv)

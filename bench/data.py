@@ -66,7 +66,7 @@ def load_cohort(athletes: int, weeks: int, seed: int = 1, out: Path = OUT, *, lo
         evs = submission.events
         store._append_locked(conn, submission.athlete_id, evs, [e.event_id or uuid.uuid4() for e in evs],
                              [encode_payload(e.data) for e in evs], [to_micros(e.occurred_at) for e in evs],
-                             None)
+                             None, None)
         events += len(evs)
         if n % 5000 == 4999:
             conn.execute("COMMIT")

@@ -27,6 +27,12 @@ from events import recommendation_stream
 from events.vocabulary import RecommendationIssued, RecommendationWithdrawn
 from projections.calendar import day_start
 
+STORE_SYNCHRONOUS = "OFF"
+"""The demo's store is throwaway (deleted and rebuilt by every run, nothing in it exists anywhere
+else), so it is opened with ``synchronous=OFF``: SQLite hands each commit to the OS without an
+fsync. A power cut mid-run may lose or corrupt it; rerunning the demo rebuilds it. A process crash
+loses nothing committed (the OS has the pages). Real stores keep ``FULL`` (engine.store.sqlite)."""
+
 DROP_OFF_NAMES = {
     "dropoff.1_exit_at_pain_relief": "1 exit at pain relief",
     "dropoff.2_exit_before_strength": "2 exit before real strength",
@@ -90,6 +96,25 @@ def coached_cohort(athletes: int, weeks: int, seed: int, start: dt.date,
                               index, following))
 
 
+class _ProfileView(msgspec.Struct):
+    enrolled: bool = False
+
+
+class _PhaseView(msgspec.Struct):
+    phase: str = "settle"
+
+
+class _AdviceView(msgspec.Struct):
+    """The two fields of a saved athlete state the advice needs: msgspec decodes them and skips
+    the rest of the map (the state is 19-38 KB; decoding all of it was most of the reader's cost)."""
+
+    profile: _ProfileView = msgspec.field(default_factory=_ProfileView)
+    phase: _PhaseView = msgspec.field(default_factory=_PhaseView)
+
+
+_advice_view = msgspec.msgpack.Decoder(_AdviceView)
+
+
 class _AdviceReader:
     """The simulator's view of the advice in force, read incrementally from the store."""
 
@@ -102,7 +127,8 @@ class _AdviceReader:
 
     def __call__(self, athlete_id: str):
         self.drain()  # the projector has decided everything sent so far
-        state, _ = pipeline.load_state(self.store, athlete_id)
+        record = self.store.load_projection(athlete_id, pipeline.PROJECTION)
+        state = _advice_view.decode(record.state) if record is not None else _AdviceView()
         if not state.profile.enrolled:
             return None
         in_force = self.in_force.setdefault(athlete_id, {})
@@ -124,7 +150,7 @@ def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads:
         Path(str(store_path) + suffix).unlink(missing_ok=True)
     start_at = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
     clock = ManualClock(start_at)
-    store = SQLiteEventStore(store_path, clock=clock)
+    store = SQLiteEventStore(store_path, clock=clock, synchronous=STORE_SYNCHRONOUS)
     runtime = build_runtime(store=store, clock=clock)
     runtime.settle_margin = dt.timedelta(0)  # simulated time: nothing is in flight
     began = time.perf_counter()

@@ -30,3 +30,18 @@ def test_a_simulated_cohort_is_coached_and_live_equals_replay(tmp_path):
     assert sum(summary["phases"].values()) == 12
     assert sum(summary["kinds"].values()) == result.recommendations
     assert summary["timelines"]
+
+
+def test_the_advice_reader_reads_enrolment_and_phase_as_the_full_state_has_them():
+    """The demo decodes two fields of a saved state (the rest is skipped): the same values."""
+    from engine.demo import _advice_view
+    from projections.athlete import encode
+
+    state = AthleteState(athlete_id="ath-1")
+    assert (_advice_view.decode(encode(state)).profile.enrolled, _advice_view.decode(encode(state)).phase.phase) \
+        == (False, "settle")
+    state.profile.enrolled = True
+    state.phase.phase = "return_to_run"
+    view = _advice_view.decode(encode(state))
+    assert (view.profile.enrolled, view.phase.phase) == (True, "return_to_run")
+
