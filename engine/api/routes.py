@@ -16,15 +16,15 @@ from litestar.params import Body, Parameter
 
 from engine.api.body import AppendBody, RawAppend
 from engine.api.errors import ApiError, invalid_event
+from engine.api.responses import AUTH_ERRORS, NOT_FOUND, AthleteId
+from engine.api.responses import error_response as _err
 from engine.advice import advice_in_force, athlete_time_zone
 from engine.api.schemas import (
     AdviceInForce,
     AppendRequest,
     AppendResponse,
-    AthleteIdPattern,
     CreatedKey,
     CreateKeyRequest,
-    ErrorBody,
     EventsPage,
     RecommendationsPage,
     StoredEventOut,
@@ -46,8 +46,6 @@ MAX_PAGE = 1000
 MAX_WAIT_S = 30.0
 POLL_INTERVAL_S = 0.1
 
-AthleteId = Annotated[str, Parameter(pattern=AthleteIdPattern, min_length=1, max_length=64,
-                                     description="the athlete's id: 1-64 letters, digits, `_` or `-`")]
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"page size, at most {MAX_PAGE}")]
 Wait = Annotated[float, Parameter(ge=0, le=MAX_WAIT_S, description=(
     "long-poll: seconds to wait for something new before answering (at most 30; the server may "
@@ -56,19 +54,6 @@ Wait = Annotated[float, Parameter(ge=0, le=MAX_WAIT_S, description=(
 
 T = TypeVar("T")
 JSON = Annotated[T, Body(media_type=RequestEncodingType.JSON)]
-
-
-def _err(description: str) -> ResponseSpec:
-    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
-
-
-AUTH_ERRORS = {
-    400: _err("malformed request: a query or path parameter is invalid"),
-    401: _err("missing, unknown or revoked API key"),
-    403: _err("the key lacks this endpoint's scope"),
-    429: _err("too many requests for this key: retry after `Retry-After` seconds"),
-}
-NOT_FOUND = {404: _err("no events for this athlete")}
 
 
 def _runtime(state: State) -> Runtime:

@@ -16,12 +16,12 @@ import anyio
 import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from engine.advice import athlete_time_zone
-from engine.api.schemas import ErrorBody, recommendation_entry
+from engine.api.responses import AUTH_ERRORS, error_response
+from engine.api.schemas import recommendation_entry
 from engine.api.security import SCOPE_OPT, SECURITY, request_key
 from engine.keys import ApiKey
 from engine.runtime import Runtime
@@ -94,10 +94,6 @@ async def _follow(follower: _Follower, after: int, limit: int | None) -> AsyncIt
         await anyio.sleep(POLL_INTERVAL_S)
 
 
-def _err(description: str) -> ResponseSpec:
-    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
-
-
 @get("/v1/stream", opt={SCOPE_OPT: "read"}, security=SECURITY, tags=["recommendations"],
      summary="Server-Sent Events: advice issued and withdrawn for every athlete the key may see",
      description=(
@@ -107,10 +103,8 @@ def _err(description: str) -> ResponseSpec:
          "local date). Reconnect with the `Last-Event-ID` header (EventSource does) to resume just "
          "after the last event received. An idle stream sends a `: heartbeat` comment every "
          f"{HEARTBEAT_S:.0f} s. Only the athletes the key may see (organisation, caseload) appear."),
-     responses={400: _err("malformed request: `Last-Event-ID` or `limit` is not a valid number"),
-                401: _err("missing, unknown or revoked API key"),
-                403: _err("the key lacks the `read` scope"),
-                429: _err("too many requests for this key: retry after `Retry-After` seconds")})
+     responses={**AUTH_ERRORS, 400: error_response(
+         "malformed request: `Last-Event-ID` or `limit` is not a valid number", "Last-Event-ID", "header")})
 async def stream_recommendations(
     request: Request, state: State,
     last_event_id: Annotated[int, HeaderParameter(name="Last-Event-ID", ge=0, le=MAX_POSITION, description=(

@@ -7,32 +7,13 @@ from typing import Annotated
 import anyio
 from litestar import Request, delete, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from engine.api.schemas import AthleteIdPattern, ErrorBody
+from engine.api.responses import ATHLETE_ERRORS, AUTH_ERRORS, AthleteId
 from engine.api.security import SCOPE_OPT, SECURITY, request_key
 from engine.tenancy.audit import AuditReport, audit
 from engine.tenancy.erasure import ErasureReport, erase_athlete
 from engine.tenancy.roster import RosterFilter, RosterPage, roster
-
-AthleteId = Annotated[str, Parameter(pattern=AthleteIdPattern, min_length=1, max_length=64,
-                                     description="the athlete's id: 1-64 letters, digits, `_` or `-`")]
-
-
-def _err(description: str) -> ResponseSpec:
-    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
-
-
-ERRORS = {
-    400: _err("malformed request: a query or path parameter is invalid"),
-    401: _err("missing, unknown or revoked API key"),
-    403: _err("the key lacks this endpoint's scope"),
-    429: _err("too many requests for this key: retry after `Retry-After` seconds"),
-}
-ATHLETE_ERRORS = {**ERRORS, 404: _err("no such athlete for this key (another organisation or outside its "
-                                      "caseload reads the same)"),
-                  410: _err("the athlete was erased")}
 
 
 @get("/v1/athletes", opt={SCOPE_OPT: "read"}, security=SECURITY, tags=["athletes"],
@@ -41,7 +22,7 @@ ATHLETE_ERRORS = {**ERRORS, 404: _err("no such athlete for this key (another org
          "Athletes of the key's organisation (its caseload, when the key is bound to one), by id. "
          "Filters: `phase`, `has_open_flags` (advice in force includes a flag), "
          "`min_days_since_last_log`. Pass `next_after` back as `after` for the next page."),
-     responses=ERRORS)
+     responses=AUTH_ERRORS)
 async def list_athletes(
     request: Request, state: State,
     after: Annotated[str, Parameter(max_length=64, description="cursor: the last athlete id seen")] = "",
