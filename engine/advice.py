@@ -25,7 +25,7 @@ import msgspec
 from engine.pipeline import load_state
 from engine.store.base import EventStore
 from events import recommendation_stream
-from events.vocabulary import AthleteEnrolled, RecommendationEvent, RecommendationIssued
+from events.vocabulary import AthleteEnrolled, AthleteProfileUpdated, RecommendationEvent, RecommendationIssued
 
 READ_CHUNK = 1000
 
@@ -111,16 +111,16 @@ def advice_from(athlete_id: str, time_zone: str, events: Iterable[Recommendation
 
 
 def athlete_time_zone(store: EventStore, athlete_id: str) -> str:
-    """The athlete's time zone: from their projection, or their latest ``athlete.enrolled`` event
-    when the projector has not folded one yet; UTC if they never enrolled."""
+    """The athlete's time zone: from their projection, or their enrolment and latest profile update
+    naming one when the projector has not folded them yet; UTC if they never enrolled."""
     state, _ = load_state(store, athlete_id)
     if state.profile.enrolled:
         return state.profile.time_zone
     time_zone, after = "UTC", 0
     while chunk := store.read_stream(athlete_id, after + 1, READ_CHUNK):
         for envelope in chunk:
-            if isinstance(envelope.data, AthleteEnrolled):
-                time_zone = envelope.data.time_zone
+            if isinstance(envelope.data, (AthleteEnrolled, AthleteProfileUpdated)):
+                time_zone = envelope.data.time_zone or time_zone
         after = chunk[-1].version
     return time_zone
 

@@ -17,7 +17,7 @@ from engine.clock import Clock, SystemClock
 from engine.store.base import AppendResult, EventStore
 from events import Envelope, InvalidEvent, NewEvent
 from events.codec import MAX_BATCH_BYTES, decode_batch, encode_json, validate
-from events.vocabulary import AthleteEnrolled, EntryAmended, EntryRetracted, event_type
+from events.vocabulary import AthleteEnrolled, AthleteProfileUpdated, EntryAmended, EntryRetracted, event_type
 
 ATHLETE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 """Matched in full (``fullmatch``): ``$`` would let a trailing newline through."""
@@ -154,8 +154,8 @@ class Ingestor:
                 zone = f" (it would change the time zone {enrolled.time_zone} -> {event.data.time_zone})"
             errors.append(InvalidEvent(
                 f"athlete {athlete_id!r} is already enrolled{zone}: athlete.enrolled is accepted once; "
-                "the enrolment's time zone, body mass and pre-injury volume cannot be changed by "
-                "enrolling again", f"$[{index}].data.type"))
+                "to change the time zone, body mass or pre-injury volume send athlete.profile_updated "
+                "(in force from its occurred_at on)", f"$[{index}].data.type"))
         if errors:
             raise InvalidEvent.every(errors)
         return stored[0].occurred_at if stored else batch[0].occurred_at
@@ -169,6 +169,10 @@ class Ingestor:
             f"occurred_at {event.occurred_at.isoformat()} is more than {MAX_BEFORE_ENROLMENT.days} "
             f"days before the enrolment ({enrolled_at.isoformat()}): the back-fill window",
             f"$[{index}].occurred_at") for index, event in enumerate(batch) if event.occurred_at < earliest]
+        early += [InvalidEvent(  # a profile changes from the enrolment on, never before it
+            f"athlete.profile_updated at {event.occurred_at.isoformat()} is before the enrolment "
+            f"({enrolled_at.isoformat()})", f"$[{index}].occurred_at") for index, event in enumerate(batch)
+            if isinstance(event.data, AthleteProfileUpdated) and earliest <= event.occurred_at < enrolled_at]
         if early:
             raise InvalidEvent.every(early)
         if not any(isinstance(e.data, (EntryAmended, EntryRetracted)) for e in batch):

@@ -145,18 +145,47 @@ class Event(
     """Base of every event payload. Subclasses set a permanent ``tag``."""
 
 
+TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="an IANA time zone (Europe/London)")]
+
+
+def _check_zone(time_zone: str) -> None:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {time_zone!r}") from None
+
+
 class AthleteEnrolled(Event, tag="athlete.enrolled"):
+    """Once per athlete, first in their stream; later changes are ``athlete.profile_updated``."""
+
     body_mass_kg: BodyMassKg
-    time_zone: Annotated[str, Meta(min_length=1, max_length=64)]
+    time_zone: TimeZone
     pre_injury_weekly_km: WeeklyKm
     pre_injury_longest_run_km: RunKm
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {self.time_zone!r}") from None
+        _check_zone(self.time_zone)
         if 0 < self.pre_injury_weekly_km < self.pre_injury_longest_run_km:
+            raise ValueError("pre_injury_longest_run_km exceeds pre_injury_weekly_km")
+
+
+class AthleteProfileUpdated(Event, tag="athlete.profile_updated"):
+    """A move to another time zone, a new body mass or a corrected pre-injury volume: in force from
+    this event on (days and decisions before it keep the values they were made with)."""
+
+    time_zone: TimeZone | None = None
+    body_mass_kg: BodyMassKg | None = None
+    pre_injury_weekly_km: Annotated[float, Meta(gt=0, le=400)] | None = None
+    pre_injury_longest_run_km: RunKm | None = None
+
+    def __post_init__(self) -> None:
+        if all(getattr(self, name) is None for name in self.__struct_fields__):
+            raise ValueError("a profile update changes at least one of time_zone, body_mass_kg, "
+                             "pre_injury_weekly_km, pre_injury_longest_run_km")
+        if self.time_zone is not None:
+            _check_zone(self.time_zone)
+        weekly, longest = self.pre_injury_weekly_km, self.pre_injury_longest_run_km
+        if weekly is not None and longest is not None and weekly < longest:
             raise ValueError("pre_injury_longest_run_km exceeds pre_injury_weekly_km")
 
 
@@ -371,6 +400,7 @@ class EntryAmended(Event, tag="entry.amended"):
 
 ClientEvent = (
     AthleteEnrolled
+    | AthleteProfileUpdated
     | InjuryReported
     | AssessmentRecorded
     | Measurement

@@ -15,6 +15,7 @@ from events.vocabulary import (
     HIGH_RISK_BONE_SITES,
     AssessmentRecorded,
     AthleteEnrolled,
+    AthleteProfileUpdated,
     BoneSite,
     ClearanceRecorded,
     CrossTrainingLogged,
@@ -201,6 +202,15 @@ def _prune(state: AthleteState, day: int) -> None:
         del state.entries[key]
 
 
+def _update_profile(profile: Profile, update: AthleteProfileUpdated) -> None:
+    """The fields an update names replace the profile's from here on: later events are dated in
+    the new time zone, later decisions use the new body mass and pre-injury volume."""
+    for name in ("time_zone", "body_mass_kg", "pre_injury_weekly_km", "pre_injury_longest_run_km"):
+        value = getattr(update, name)
+        if value is not None:
+            setattr(profile, name, value)
+
+
 def evolve(state: AthleteState, envelope: Envelope) -> AthleteState:
     """Fold one stored event of the athlete's stream into the state."""
     data = envelope.data
@@ -212,6 +222,8 @@ def evolve(state: AthleteState, envelope: Envelope) -> AthleteState:
             profile.time_zone = data.time_zone
             profile.pre_injury_weekly_km = data.pre_injury_weekly_km
             profile.pre_injury_longest_run_km = data.pre_injury_longest_run_km
+        case AthleteProfileUpdated():
+            _update_profile(profile, data)
         case InjuryReported():
             profile.injury_type = str(data.injury_type)
             profile.bone_site = None if data.bone_site is None else str(data.bone_site)

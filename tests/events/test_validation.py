@@ -109,6 +109,9 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
                         "rpe": 4}),
     ("lift-with-pain", {"type": "lift.logged", "exercise": "squat", "load_kg": 60, "reps": 6, "sets": 4,
                         "rpe": 8, "pain": 3}),
+    ("profile-moved", {"type": "athlete.profile_updated", "time_zone": "Asia/Tokyo"}),
+    ("profile-volume", {"type": "athlete.profile_updated", "body_mass_kg": 61, "pre_injury_weekly_km": 45,
+                        "pre_injury_longest_run_km": 18}),
 ]
 
 # (id, data, path under the event, substring of the reason)
@@ -136,6 +139,17 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
      ".data.pre_injury_longest_run_km", "pre_injury_longest_run_km exceeds pre_injury_weekly_km"),
     ("enrolled-missing", {"type": "athlete.enrolled", "body_mass_kg": 60, "pre_injury_weekly_km": 30,
                           "pre_injury_longest_run_km": 10}, ".data.time_zone", "missing required field `time_zone`"),
+    # athlete.profile_updated
+    ("profile-empty", {"type": "athlete.profile_updated"}, ".data",
+     "a profile update changes at least one of time_zone, body_mass_kg"),
+    ("profile-unknown-zone", {"type": "athlete.profile_updated", "time_zone": "London"},
+     ".data.time_zone", "unknown IANA time zone 'London'"),
+    ("profile-light", {"type": "athlete.profile_updated", "body_mass_kg": 0}, ".data.body_mass_kg", "> 20"),
+    ("profile-weekly-zero", {"type": "athlete.profile_updated", "pre_injury_weekly_km": 0},
+     ".data.pre_injury_weekly_km", "> 0"),
+    ("profile-longest-over-week", {"type": "athlete.profile_updated", "pre_injury_weekly_km": 20,
+                                   "pre_injury_longest_run_km": 21},
+     ".data.pre_injury_longest_run_km", "pre_injury_longest_run_km exceeds pre_injury_weekly_km"),
     # injury.reported
     ("bone-stress-without-site", {"type": "injury.reported", "injury_type": "bone_stress",
                                   "onset_date": "2026-01-20"},
