@@ -106,3 +106,90 @@ def test_the_cli_prints_the_same_rows_as_json(client, admin, clock, api_store):
                                       "--store", str(api_store.path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == api_rows
+
+
+def sleep(when: dt.datetime, hours: float) -> dict:
+    return {"occurred_at": at(when), "event_id": str(uuid.uuid4()), "data": {"type": "sleep.logged", "hours": hours}}
+
+
+def fuel(when: dt.datetime, under: bool) -> dict:
+    return {"occurred_at": at(when), "event_id": str(uuid.uuid4()),
+            "data": {"type": "fuelling.logged", "under_fuelled": under}}
+
+
+def test_metrics_selects_the_columns_in_row_order(client, admin, clock):
+    """Given `metrics=km,ctl` (any order, comma-separated or repeated), then each row carries the
+    date and those columns only, and the page lists them in row order."""
+    now = clock.now()
+    client.post(f"{URL}/events", json={"events": [enrolment(now - dt.timedelta(days=1)), run(now, 6)]},
+                headers=admin)
+    for params in ({"metrics": "km,ctl"}, [("metrics", "km"), ("metrics", "ctl")]):
+        r = client.get(f"{URL}/series", params=params, headers=admin)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["metrics"] == ["ctl", "km"]
+        assert all(set(d) == {"date", "ctl", "km"} for d in body["days"])
+        assert body["days"][-1]["km"] == 6
+
+
+def test_an_unknown_metric_is_422_listing_the_valid_ones(client, admin, clock):
+    """Given `metrics=ctl,vo2max`, then 422 at the `metrics` query parameter names the unknown one
+    and lists every valid metric."""
+    client.post(f"{URL}/events", json={"events": [enrolment(clock.now())]}, headers=admin)
+    r = client.get(f"{URL}/series", params={"metrics": "ctl,vo2max"}, headers=admin)
+    assert r.status_code == 422
+    error = r.json()["errors"][0]
+    assert (error["path"], error["location"]) == ("metrics", "query")
+    assert "vo2max" in error["reason"] and "sleep_h, under_fuelled, phase" in error["reason"]
+
+
+def test_sleep_fuelling_and_pain_by_context_sit_on_their_days(client, admin, clock):
+    """Given sleep, a fuelling log and rest, next-morning and activity pain on one day, then that
+    row carries each; a day without logs carries nulls."""
+    now = clock.now()
+    morning = {**pain(now, score=3), "data": {"type": "pain.reported", "score": 3, "context": "next_morning"}}
+    events = [enrolment(now - dt.timedelta(days=2)), sleep(now, 7.5), fuel(now, True), pain(now, score=2),
+              morning, lift(now)]
+    events[-1]["data"]["pain"] = 4
+    assert client.post(f"{URL}/events", json={"events": events}, headers=admin).status_code == 201
+    r = client.get(f"{URL}/series", headers=admin, params={
+        "from": "2026-03-01", "to": "2026-03-02",
+        "metrics": "sleep_h,under_fuelled,rest_pain,morning_pain,activity_pain,worst_pain,phase"})
+    empty, today = r.json()["days"]
+    assert today == {"date": "2026-03-02", "rest_pain": 2, "morning_pain": 3, "activity_pain": 4,
+                     "worst_pain": 4, "sleep_h": 7.5, "under_fuelled": True, "phase": "settle"}
+    assert empty == {"date": "2026-03-01", "rest_pain": None, "morning_pain": None, "activity_pain": None,
+                     "worst_pain": None, "sleep_h": None, "under_fuelled": None, "phase": "settle"}
+
+
+def test_the_phase_column_follows_the_decisions_phase_changes():
+    """Given phase changes decided on days 3 and 6 (Python API), then the phase column is settle
+    before day 3, strength from it, plyometric from day 6."""
+    from engine.scenarios import History
+    from engine.series import series
+    from projections.phase import PhaseChange
+
+    h = History()
+    first = h.start.date()
+    changes = [PhaseChange("strength", 0, first.toordinal() + 3, 5, "phase.settle_exit"),
+               PhaseChange("plyometric", 0, first.toordinal() + 6, 9, "phase.strength_exit")]
+    rows = series(h.envelopes, first, first + dt.timedelta(days=7), metrics=["phase"], phases=changes)
+    assert [r.phase for r in rows] == ["settle"] * 3 + ["strength"] * 3 + ["plyometric"] * 2
+
+
+def test_the_cli_takes_metrics_and_refuses_unknown_ones(client, admin, clock, api_store):
+    """Given `--metrics km,sleep_h`, then the CLI's JSON rows carry those columns; an unknown
+    metric exits 2 naming the valid ones."""
+    cli = typer.Typer()
+    register(cli)
+    now = clock.now()
+    client.post(f"{URL}/events", json={"events": [enrolment(now - dt.timedelta(days=1)), run(now, 5),
+                                                  sleep(now, 8)]}, headers=admin)
+    args = ["ath-1", "--from", "2026-03-02", "--to", "2026-03-02", "--store", str(api_store.path)]
+    result = CliRunner().invoke(cli, [*args, "--metrics", "km,sleep_h", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"date": "2026-03-02", "km": 5, "sleep_h": 8}]
+    table = CliRunner().invoke(cli, [*args, "--metrics", "km,sleep_h"])
+    assert table.exit_code == 0 and "sleep_h" in table.output
+    bad = CliRunner().invoke(cli, [*args, "--metrics", "km,vo2max"])
+    assert bad.exit_code == 2 and "vo2max" in bad.output
