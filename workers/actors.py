@@ -3,9 +3,10 @@
 dramatiq neither keeps order per key nor avoids redelivery, so every message is a wake-up and every
 actor is idempotent: the data is always read from the store.
 
-* ``project(athlete)``  - engine.pipeline.project_athlete: fold new events, evaluate their decision
-  points, append recommendations (deterministic ids), save state + checkpoint with compare-and-set;
-  then wake the notifiers if there are new recommendations.
+* ``project(athlete)``  - engine.pipeline.project_athlete: fold new events onto the state this
+  process keeps in memory (or its snapshot), evaluate their decision points, commit recommendations
+  (deterministic ids) + checkpoint in one transaction with compare-and-set, the state only when a
+  snapshot is due; then wake the notifiers if there are new recommendations.
 * ``tick(athlete)``     - engine.pipeline.tick_athlete: the same, plus day boundaries up to the horizon.
 * ``notify(channel, athlete)`` - engine.outbox.deliver_pending: deliver the recommendations after the
   channel's checkpoint; retried with exponential backoff; dead-lettered after the maximum, or at
@@ -60,8 +61,7 @@ def _wake_notifiers(outcome: pipeline.ProjectionOutcome) -> None:
     if outcome.attempts > 1:  # another worker saved this athlete first: we re-read and redid the fold
         log.info("projection_raced", athlete_id=outcome.athlete_id, attempts=outcome.attempts)
     if outcome.recommendations:
-        for channel in runtime().notifiers:
-            waker.notify(channel, outcome.athlete_id)
+        waker.notify_all(list(runtime().notifiers), outcome.athlete_id)
 
 
 def _settle(channel: str, athlete_id: str, checkpoint: int) -> None:
@@ -77,13 +77,13 @@ def _settle(channel: str, athlete_id: str, checkpoint: int) -> None:
 def project(athlete_id: str) -> None:
     pending.clear(keys.pending_project(athlete_id))  # before reading: a later append wakes us again
     rt = runtime()
-    _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy))
+    _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy, resident=context.resident()))
 
 
 @dramatiq.actor(queue_name=keys.PROJECTOR_QUEUE, max_retries=20, min_backoff=100, max_backoff=30_000)
 def tick(athlete_id: str) -> None:
     rt = runtime()
-    _wake_notifiers(pipeline.tick_athlete(rt.store, athlete_id, rt.policy, rt.horizon()))
+    _wake_notifiers(pipeline.tick_athlete(rt.store, athlete_id, rt.policy, rt.horizon(), resident=context.resident()))
 
 
 @dramatiq.actor(actor_name=NOTIFY.actor, queue_name=NOTIFY.queue, max_retries=SETTINGS.notify_max_retries,

@@ -12,15 +12,35 @@ import threading
 
 from engine import metrics as engine_metrics
 from engine.notifiers import DeliveryRejected, Notifier
+from engine.pipeline import ResidentStates
 from engine.runtime import Runtime, build_runtime
 from events.vocabulary import RecommendationIssued
 from workers import notify_config
 from workers.clocks import LogClock, clock_from_spec
 from workers.metrics import DELIVERED
+from workers.settings import SETTINGS
 
 _runtime: Runtime | None = None
 _lock = threading.Lock()
 _counted: dict[str, Notifier] = {}
+_resident: ResidentStates | None = None
+
+
+def resident() -> ResidentStates:
+    """This process's athletes' states in memory (engine.pipeline.ResidentStates), from the settings."""
+    global _resident
+    if _resident is None:
+        with _lock:
+            if _resident is None:
+                _resident = ResidentStates(SETTINGS.resident_athletes, SETTINGS.snapshot_every_events,
+                                           SETTINGS.snapshot_interval_ms / 1000)
+    return _resident
+
+
+def set_resident(states: ResidentStates | None) -> None:
+    """Replace the states in memory (the in-process pipeline saves at every wake-up)."""
+    global _resident
+    _resident = states
 
 
 def configure(runtime: Runtime | None) -> None:

@@ -11,6 +11,7 @@ import dramatiq
 import structlog
 from dramatiq.brokers.stub import StubBroker
 
+from engine.pipeline import ResidentStates
 from engine.runtime import Runtime
 from workers import actors, context
 from workers.broker import QUEUES
@@ -35,6 +36,9 @@ class InProcessPipeline:
             raise RuntimeError("the in-process pipeline needs the StubBroker (unset STRIDELINE_REDIS_URL)")
         context.configure(runtime)
         actors.set_pending(LocalPending())  # marks of an earlier pipeline in this process do not carry over
+        # states in memory spare a load and a decode per wake-up; saved at every one, so readers in
+        # this process (views, the demo) never see a state behind its checkpoint
+        context.set_resident(ResidentStates(snapshot_every=1, snapshot_after_s=0))
         _fresh_queues(self.broker)
         runtime.ingestor.wake = actors.wake
         self.runtime = runtime

@@ -8,6 +8,8 @@
   (the ``strideline:dead_letters`` Redis stream, a structured log line, a counter) besides
   dramatiq's own dead-letter queue (``dramatiq:<queue>.XQ``), and handed to the actor named by the
   actor option ``on_dead_letter`` (the notifier's: pass over the recommendation and carry on).
+* ``Prefetch`` - how many messages a worker process takes ahead of its threads.
+* ``ResidentSnapshots`` - saves the athletes' states kept in memory when due by time, and at shutdown.
 * ``SweeperKeeper`` - re-arms the sweeper's chain of delayed messages when it is gone.
 * ``QueueMaintenance`` (workers/maintenance.py) - dead workers' messages back in their queues within
   a bound, and a heartbeat while busy.
@@ -34,7 +36,7 @@ from dramatiq.middleware import AgeLimit, Retries
 from engine import metrics as engine_metrics
 from workers import keys, metrics
 from workers.connections import redis_client
-from workers.context import runtime
+from workers.context import resident, runtime
 from workers.maintenance import QueueMaintenance
 from workers.settings import Settings
 from workers.sweeper import RedisLeases
@@ -178,6 +180,53 @@ class SweeperKeeper(dramatiq.Middleware):
             self._stop.wait(self.settings.sweep_interval_ms / 1000)
 
 
+class Prefetch(dramatiq.Middleware):
+    """Sets how many messages the worker's consumers take ahead (``STRIDELINE_QUEUE_PREFETCH``)
+    before they are created."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def before_worker_boot(self, broker, worker):
+        if self.settings.queue_prefetch:
+            worker.queue_prefetch = self.settings.queue_prefetch
+
+
+class ResidentSnapshots(dramatiq.Middleware):
+    """Saves the snapshots of athletes' states held in memory (engine.pipeline.ResidentStates) that
+    are due by time, from a background thread, and every unsaved one when the worker shuts down, so
+    a saved state is at most ``STRIDELINE_SNAPSHOT_INTERVAL_MS`` older than its checkpoint."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker, worker):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="strideline-snapshots", daemon=True)
+        self._thread.start()
+
+    def after_worker_shutdown(self, broker, worker):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._flush(everything=True)
+
+    def _run(self) -> None:
+        interval = max(0.05, min(1.0, self.settings.snapshot_interval_ms / 2000))
+        while not self._stop.wait(interval):
+            self._flush(everything=False)
+
+    def _flush(self, *, everything: bool) -> None:
+        try:
+            saved = resident().flush(runtime().store, everything=everything)
+            if everything:
+                log.info("snapshots_saved_at_shutdown", saved=saved)
+        except Exception as exc:  # the store is down: the states are re-folded from older snapshots
+            log.warning("snapshots_not_saved", error=type(exc).__name__)
+
+
 class ProcessSetup(dramatiq.Middleware):
     """In each dramatiq worker process: structlog (JSON unless on a terminal; STRIDELINE_LOG_LEVEL),
     then the runtime, built now so a bad setting (store URL, policy, notifier configuration) stops
@@ -208,6 +257,8 @@ def standard(settings: Settings, *, redis_mode: bool) -> list[tuple[dramatiq.Mid
     if dramatiq_metrics is not None:
         items.append((dramatiq_metrics, {}))
     if redis_mode:
+        items.append((Prefetch(settings), {}))
+        items.append((ResidentSnapshots(settings), {}))
         items.append((SweeperKeeper(settings), {}))
         items.append((QueueMaintenance(settings), {}))
     return items

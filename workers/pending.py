@@ -100,6 +100,16 @@ class RedisPending:
         return bool(self._mark(keys=[keys.PENDING + key, queue_key, queue_key + ".msgs"],
                                args=[ttl_ms, message_id, data]))
 
+    def mark_and_enqueue_many(self, items: list[tuple[str, int, str, str, str, bytes]]) -> list[bool]:
+        """:meth:`mark_and_enqueue` for several (key, ttl_ms, namespace, queue, message id, data) in
+        one round trip (a pipeline of the script; each item is atomic on its own)."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, ttl_ms, namespace, queue, message_id, data in items:
+            queue_key = f"{namespace}:{queue}"
+            self._mark(keys=[keys.PENDING + key, queue_key, queue_key + ".msgs"],
+                       args=[ttl_ms, message_id, data], client=pipe)
+        return [bool(sent) for sent in pipe.execute()]
+
     def touch(self, key: str, ttl_ms: int) -> None:
         self._touch(keys=[keys.PENDING + key], args=[ttl_ms])
 

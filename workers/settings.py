@@ -65,6 +65,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """STRIDELINE_DEAD_LETTERS_MAXLEN: approximate bound of the ``strideline:dead_letters`` stream."""
     metrics_port: int = 0
     """STRIDELINE_METRICS_PORT: serve the workers' Prometheus metrics here (0: do not serve)."""
+    queue_prefetch: int = 64
+    """STRIDELINE_QUEUE_PREFETCH: messages each worker process takes from a queue ahead of its
+    threads (0: dramatiq's default, twice the threads). dramatiq's Redis consumer sleeps 5 ms or
+    more whenever that many are unacknowledged, which caps a process at about prefetch / 5 ms
+    messages per second (bench/RESULTS.md, "live pipeline"). A killed process's prefetched
+    messages return with the rest of its unacknowledged ones (the heartbeat bound)."""
+    resident_athletes: int = 1_000
+    """STRIDELINE_RESIDENT_ATHLETES: athletes' states each worker process keeps in memory (LRU)."""
+    snapshot_every_events: int = 64
+    """STRIDELINE_SNAPSHOT_EVERY_EVENTS: a worker saves an athlete's state after this many events
+    (the checkpoint and recommendations are saved at every wake-up): a worker that lost the state
+    in memory re-folds at most this many events plus one wake-up's from the snapshot."""
+    snapshot_interval_ms: int = 5_000
+    """STRIDELINE_SNAPSHOT_INTERVAL_MS: and at the latest this long after the state changed (a
+    background thread saves what is due; shutdown saves everything). Readers of the saved state
+    (the API's views) lag the checkpoint by at most this much."""
 
     @property
     def sweeper_lease_ms(self) -> int:
@@ -91,6 +107,10 @@ def from_env() -> Settings:
         wake_timeout_ms=_int("STRIDELINE_WAKE_TIMEOUT_MS", defaults.wake_timeout_ms),
         dead_letters_maxlen=_int("STRIDELINE_DEAD_LETTERS_MAXLEN", defaults.dead_letters_maxlen),
         metrics_port=_int("STRIDELINE_METRICS_PORT", defaults.metrics_port),
+        queue_prefetch=_int("STRIDELINE_QUEUE_PREFETCH", defaults.queue_prefetch),
+        resident_athletes=max(1, _int("STRIDELINE_RESIDENT_ATHLETES", defaults.resident_athletes)),
+        snapshot_every_events=max(1, _int("STRIDELINE_SNAPSHOT_EVERY_EVENTS", defaults.snapshot_every_events)),
+        snapshot_interval_ms=_int("STRIDELINE_SNAPSHOT_INTERVAL_MS", defaults.snapshot_interval_ms),
     )
 
 

@@ -79,6 +79,30 @@ class Waker:
         return self._wake(keys.pending_notify(channel, athlete_id), self.notify_pending_ttl_ms, NOTIFY,
                           (channel, athlete_id))
 
+    def notify_all(self, channels: list[str], athlete_id: str) -> int:
+        """:meth:`notify` for every channel, in one Redis round trip; returns the wake-ups sent."""
+        if not self.atomic or len(channels) < 2:
+            return sum(self.notify(channel, athlete_id) for channel in channels)
+        if self.paused:
+            for _ in channels:
+                self._lost(NOTIFY)
+            return 0
+        items = []
+        for channel in channels:
+            message = dramatiq.Message(queue_name=NOTIFY.queue, actor_name=NOTIFY.actor, args=(channel, athlete_id),
+                                       kwargs={}, options={"redis_message_id": str(uuid.uuid4())})
+            items.append((keys.pending_notify(channel, athlete_id), self.notify_pending_ttl_ms,
+                          self.broker.namespace, NOTIFY.queue,  # type: ignore[attr-defined]
+                          message.options["redis_message_id"], message.encode()))
+        try:
+            sent = self.pending.mark_and_enqueue_many(items)  # type: ignore[attr-defined]
+        except Exception as exc:  # Redis is down: the sweeper finds the outboxes behind
+            for channel in channels:
+                self._failed(NOTIFY, (channel, athlete_id), exc)
+            return 0
+        self._paused_until = 0.0
+        return sum(sent)
+
     def _wake(self, key: str, ttl_ms: int, ref: ActorRef, args: tuple) -> bool:
         if self.paused:
             self._lost(ref)
