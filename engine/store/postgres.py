@@ -188,6 +188,7 @@ class PostgresEventStore:
         # 4. Optimistic concurrency.
         check_expected_version(stream, expected_version, version, split)
         # 5. Positions, events and the stream head in one statement, then commit (on exit).
+        seal = sealing.sealer(key, stream)
         recorded = to_micros(self.clock.now())
         if last_recorded is not None:  # strictly after the previous batch: one instant per batch
             recorded = max(recorded, to_micros(last_recorded) + 1)
@@ -202,7 +203,7 @@ class PostgresEventStore:
             "correlation": [e.correlation_id for e in events],
             "causation": [e.causation_id for e in events],
             "sources": [e.source for e in events],
-            "payloads": [sealing.seal(key, p, sealing.event_aad(i.bytes, stream)) for i, p in zip(ids, payloads)],
+            "payloads": [seal(i.bytes, p) for i, p in zip(ids, payloads)],
             "key_id": None if actor is None else actor.key_id,
             "org_id": None if actor is None else actor.org_id,
         }).fetchone()

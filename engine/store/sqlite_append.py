@@ -242,10 +242,11 @@ class SQLiteAppends:
         changed: dict[str, tuple] = {}
         db = tenancy_sql.SqlSession(conn, "sqlite")
         stamp = tenancy_sql.now_iso(self.clock)
+        known_athletes = tenancy_sql.Admissions(db, list({sealing.athlete_of(item.stream) for item in group}))
         for item in group:
             try:
                 stream, events, ids = item.stream, item.events, item.ids
-                key = tenancy_sql.admit(db, stream, item.actor, stamp)
+                key = tenancy_sql.admit(db, stream, item.actor, stamp, known_athletes)
                 existing = {i.bytes: sealing.opened_row(i.bytes, known[i.bytes], key)
                             for e, i in zip(events, ids) if e.event_id is not None and i.bytes in known}
                 split = partition(stream, ids, item.payloads, item.occurred, existing)

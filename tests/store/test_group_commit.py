@@ -175,3 +175,25 @@ def test_racing_group_appends_leave_no_gaps(tmp_path):
     for i in range(8):
         assert [e.version for e in store.read_stream(f"ath-{i}")] == list(range(1, 51))
     store.close()
+
+
+def test_organisations_are_checked_per_batch_within_one_group(gated):
+    """Given a group where one organisation's key registers a new athlete and, behind it, another
+    organisation's key appends for that same athlete, then the second batch is refused as not
+    visible (the athletes rows are read once per group and kept current), the first is stored."""
+    from engine.store.base import AthleteNotVisible
+    from engine.store.actor import Actor, acting_as
+
+    store, clock = gated
+
+    def as_org(org: str, stream: str):
+        def append():
+            with acting_as(Actor(key_id=f"k-{org}", org_id=org)):
+                return store.append(stream, [pain()])
+        return append
+
+    leader, same_org, rival = run_grouped(store, clock, as_org("acme", "ath-x"),
+                                          [as_org("acme", "ath-new"), as_org("rival", "ath-new")])
+    assert not isinstance(leader, Exception) and not isinstance(same_org, Exception)
+    assert isinstance(rival, AthleteNotVisible)
+    assert [e.version for e in store.read_stream("ath-new")] == [1]
