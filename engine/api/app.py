@@ -26,6 +26,7 @@ from litestar.openapi.spec import Components, Discriminator, Reference, Schema
 
 from engine.api import docs_ui, observability, routes
 from engine.api.errors import EXCEPTION_HANDLERS
+from engine.api.examples import add_examples, default_event_types
 from engine.api.query import single_query_values
 from engine.api.schemas import AppendRequest, ClientNewEvent, CreateKeyRequest, Health, Readiness
 from engine.api.security import SECURITY_SCHEMES, LongPollGate, rate_limit, require_scope
@@ -195,12 +196,15 @@ def create_app(runtime: Runtime, *, start_workers: bool, keys: KeyStore | None =
 
 def _tighten_openapi(app: Litestar) -> None:
     """State what msgspec enforces but Litestar leaves out: unknown fields are refused
-    (``additionalProperties: false``) and event unions are discriminated by ``type``."""
+    (``additionalProperties: false``) and event unions are discriminated by ``type`` (which each
+    event schema also gives as its default); add the examples (engine/api/examples.py)."""
     schemas = app.openapi_schema.components.schemas or {}
     strict = {cls.__name__ for cls in EVENT_TYPES.values()}
     strict |= {ClientNewEvent.__name__, AppendRequest.__name__, CreateKeyRequest.__name__}
     tag_of = {name: cls.__struct_config__.tag for name, cls in
               ((c.__name__, c) for c in EVENT_TYPES.values())}
+    default_event_types(schemas, tag_of)
+    add_examples(app.openapi_schema)
     for name, schema in schemas.items():
         if not isinstance(schema, Schema):
             continue
