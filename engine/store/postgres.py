@@ -188,7 +188,7 @@ class PostgresEventStore:
         # 4. Optimistic concurrency.
         check_expected_version(stream, expected_version, version, split)
         # 5. Positions, events and the stream head in one statement, then commit (on exit).
-        seal = sealing.sealer(key, stream)
+        seal = sealing.sealer(key, stream, len(ids))
         recorded = to_micros(self.clock.now())
         if last_recorded is not None:  # strictly after the previous batch: one instant per batch
             recorded = max(recorded, to_micros(last_recorded) + 1)

@@ -58,17 +58,18 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return SEALED + nonce + cipher(key).encrypt(nonce, plaintext, aad)
 
 
-def sealer(key: bytes, stream: str, *, nonces_per_read: int = 64):
-    """``seal`` for one batch of a stream's events: ``(event_id bytes, payload) -> sealed``, with the
-    cipher and the stream's associated data looked up once and random nonces read from the kernel
-    ``nonces_per_read`` at a time (one system call instead of one per event; just as random)."""
+def sealer(key: bytes, stream: str, events: int):
+    """``seal`` for a batch of ``events`` of one stream: ``(event_id bytes, payload) -> sealed``,
+    with the cipher and the stream's associated data looked up once and the random nonces read
+    from the kernel up to 64 at a time (one system call instead of one per event; just as random)."""
     encrypt, suffix = cipher(key).encrypt, stream.encode("utf-8")
-    pool, used = b"", 0
+    pool, used, left = b"", 0, events
 
     def seal_one(event_id: bytes, plaintext: bytes) -> bytes:
-        nonlocal pool, used
+        nonlocal pool, used, left
         if used == len(pool):
-            pool, used = os.urandom(NONCE_BYTES * nonces_per_read), 0
+            count = min(max(left, 1), 64)
+            pool, used, left = os.urandom(NONCE_BYTES * count), 0, left - count
         nonce = pool[used:used + NONCE_BYTES]
         used += NONCE_BYTES
         return SEALED + nonce + encrypt(nonce, plaintext, event_id + suffix)

@@ -104,7 +104,7 @@ class SQLiteAppends:
 
     def _remember_heads(self, heads: dict[str, tuple]) -> None:
         """After a COMMIT (never before: a rolled-back head must not be remembered)."""
-        if not heads:
+        if not heads or not self._heads_cacheable:
             return
         if len(self._heads) > MAX_CACHED_HEADS:
             self._heads.clear()
@@ -142,7 +142,7 @@ class SQLiteAppends:
         check_expected_version(stream, expected_version, version, split)
         recorded = batch_instant(to_micros(self.clock.now()), last_recorded)
         actor_columns = _actor_columns(actor)
-        seal = sealing.sealer(key, stream)
+        seal = sealing.sealer(key, stream, len(events))
         rows, stored = [], []
         for offset, (event, event_id, payload, occ) in enumerate(zip(events, ids, payloads, occurred), 1):
             position, v, raw_id = last_position + offset, version + offset, event_id.bytes
@@ -256,7 +256,7 @@ class SQLiteAppends:
                 version, last_recorded = heads[stream]
                 check_expected_version(stream, item.expected_version, version, split)
                 recorded = batch_instant(now, last_recorded)
-                seal, actor_columns = sealing.sealer(key, stream), _actor_columns(item.actor)
+                seal, actor_columns = sealing.sealer(key, stream, len(split.new)), _actor_columns(item.actor)
                 stored = []
                 for offset, i in enumerate(split.new, 1):
                     event, event_id, occ = events[i], ids[i], item.occurred[i]

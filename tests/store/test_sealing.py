@@ -110,3 +110,19 @@ def test_rows_written_before_encryption_stay_readable(tmp_path, clock):
         assert [e.data.note for e in store.read_stream("ath-old")] == [NOTE, NOTE]
     finally:
         store.close()
+
+
+def test_a_batch_sealer_gives_every_event_its_own_nonce_and_opens_like_seal():
+    """Nonces are read from the kernel up to 64 at a time: 150 events, 150 distinct nonces, each
+    payload opened with the event's own associated data (and refused with another event's)."""
+    key, stream = sealing.new_data_key(), "ath-1"
+    seal = sealing.sealer(key, stream, 150)
+    ids = [uuid.uuid4().bytes for _ in range(150)]
+    sealed = [seal(i, b"payload %d" % n) for n, i in enumerate(ids)]
+    assert len({s[1:1 + sealing.NONCE_BYTES] for s in sealed}) == 150
+    assert [sealing.unseal(key, s, sealing.event_aad(i, stream)) for i, s in zip(ids, sealed)] == \
+        [b"payload %d" % n for n in range(150)]
+    from cryptography.exceptions import InvalidTag
+
+    with pytest.raises(InvalidTag):
+        sealing.unseal(key, sealed[0], sealing.event_aad(ids[1], stream))
