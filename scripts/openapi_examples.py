@@ -107,8 +107,8 @@ def capture() -> dict[str, Any]:
             entry = c.get(f"{url}/recommendations", params={"limit": 1}, headers=admin).json()["recommendations"][0]
             position = c.get(f"{url}/events", params={"limit": 1}, headers=admin).json()["events"][0]["position"]
             responses["stream_recommendations"] = {"200": (  # the test client cannot hold a stream open
-                f"event: {entry['recommendation']['type']}\ndata: {json.dumps(entry, separators=(',', ':'))}\n"
-                f"id: {position + 40}\n\n: heartbeat\n\n")}
+                f"id: {position + 40}\nevent: {entry['recommendation']['type']}\n"
+                f"data: {json.dumps(entry, separators=(',', ':'))}\n\n: heartbeat\n\n")}
             leaving = {**_first_batch(clock.now())[0], "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "example/leaver"))}
             c.post("/v1/athletes/ath-0002/events", json={"events": [leaving]}, headers=admin)
             keep("erase", 200, c.delete("/v1/athletes/ath-0002", headers=admin).json())

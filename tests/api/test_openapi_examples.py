@@ -45,7 +45,7 @@ def test_the_event_stream_is_documented_as_server_sent_events(client):
     content = doc["paths"]["/v1/stream"]["get"]["responses"]["200"]["content"]
     assert list(content) == ["text/event-stream"]
     text = content["text/event-stream"]["examples"]["example"]["value"]
-    assert text.startswith("event: recommendation.") and "\ndata: {" in text and "\nid: " in text
+    assert text.startswith("id: ") and "\nevent: recommendation." in text and "\ndata: {" in text
 
 
 def test_each_event_schema_defaults_its_type_to_its_tag(client):
