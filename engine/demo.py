@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 
 from engine import pipeline
+from engine.pipeline import ResidentStates
 from engine.clock import ManualClock
 from projections.calendar import zone as local_zone
 from engine.runtime import build_runtime
@@ -25,6 +26,7 @@ from engine.advice import apply as apply_advice
 from engine.simulation.cohort import Submission
 from events import recommendation_stream
 from events.vocabulary import RecommendationIssued, RecommendationWithdrawn
+from projections.athlete import AthleteState
 from projections.calendar import day_start
 
 STORE_SYNCHRONOUS = "OFF"
@@ -32,6 +34,9 @@ STORE_SYNCHRONOUS = "OFF"
 else), so it is opened with ``synchronous=OFF``: SQLite hands each commit to the OS without an
 fsync. A power cut mid-run may lose or corrupt it; rerunning the demo rebuilds it. A process crash
 loses nothing committed (the OS has the pages). Real stores keep ``FULL`` (engine.store.sqlite)."""
+
+SNAPSHOT_EVERY, SNAPSHOT_AFTER_S = 1000, 30.0
+"""The demo's projector saves an athlete's state every 1,000 events or 30 s (and at the end)."""
 
 DROP_OFF_NAMES = {
     "dropoff.1_exit_at_pain_relief": "1 exit at pain relief",
@@ -96,40 +101,22 @@ def coached_cohort(athletes: int, weeks: int, seed: int, start: dt.date,
                               index, following))
 
 
-class _ProfileView(msgspec.Struct):
-    enrolled: bool = False
-
-
-class _PhaseView(msgspec.Struct):
-    phase: str = "settle"
-
-
-class _AdviceView(msgspec.Struct):
-    """The two fields of a saved athlete state the advice needs: msgspec decodes them and skips
-    the rest of the map (the state is 19-38 KB; decoding all of it was most of the reader's cost)."""
-
-    profile: _ProfileView = msgspec.field(default_factory=_ProfileView)
-    phase: _PhaseView = msgspec.field(default_factory=_PhaseView)
-
-
-_advice_view = msgspec.msgpack.Decoder(_AdviceView)
-
-
 class _AdviceReader:
-    """The simulator's view of the advice in force, read incrementally from the store."""
+    """The simulator's view of the advice in force: the athlete's state as the projector holds it
+    (``state_of``) and the recommendations, read incrementally from the store."""
 
-    def __init__(self, store: SQLiteEventStore, drain: Callable[[], None]) -> None:
+    def __init__(self, store: SQLiteEventStore, drain: Callable[[], None],
+                 state_of: Callable[[str], AthleteState | None]) -> None:
         from engine.replay.closedloop import advice_from
 
-        self.store, self.drain, self.to_simulator = store, drain, advice_from
+        self.store, self.drain, self.state_of, self.to_simulator = store, drain, state_of, advice_from
         self.seen: dict[str, int] = {}
         self.in_force: dict[str, dict] = {}
 
     def __call__(self, athlete_id: str):
         self.drain()  # the projector has decided everything sent so far
-        record = self.store.load_projection(athlete_id, pipeline.PROJECTION)
-        state = _advice_view.decode(record.state) if record is not None else _AdviceView()
-        if not state.profile.enrolled:
+        state = self.state_of(athlete_id)
+        if state is None or not state.profile.enrolled:
             return None
         in_force = self.in_force.setdefault(athlete_id, {})
         stream = recommendation_stream(athlete_id)
@@ -139,11 +126,34 @@ class _AdviceReader:
         return self.to_simulator(state, {t: r for t, r in in_force.items() if t != "phase"})
 
 
+def _held_states(store: SQLiteEventStore, states: ResidentStates, policy) -> Callable[[str], AthleteState | None]:
+    """An athlete's current state, read from the projector's states in memory (the demo's
+    pipeline defers snapshots, so the store's may be behind). Called between drains, when no
+    worker is busy; an athlete not held (never expected in one process) is re-folded from its
+    snapshot, as its next wake-up would do."""
+
+    def state_of(athlete_id: str) -> AthleteState | None:
+        for _ in range(2):
+            durable = store.projection_checkpoint(athlete_id, pipeline.PROJECTION)
+            if durable is None:
+                return None  # not projected yet: not enrolled
+            with states.hold(athlete_id):
+                entry = states.take(athlete_id, durable)
+                if entry is not None:
+                    states.put(athlete_id, entry)
+                    return entry.state
+            pipeline.project_athlete(store, athlete_id, policy, resident=states)
+        raise RuntimeError(f"the projector holds no state for {athlete_id}")
+
+    return state_of
+
+
 def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads: int,
              start: dt.date, progress=None, coached: bool = True) -> DemoResult:
     """Simulate the cohort into a fresh SQLite store through the in-process pipeline; ``coached``
     athletes live each day under the advice in force (else their own habits only: open loop)."""
-    from workers.inprocess import InProcessPipeline  # the shell layer, wired only here
+    from workers import context  # the shell layer, wired only here
+    from workers.inprocess import InProcessPipeline
 
     simulate_cohort, size_hint = _simulator()
     for suffix in ("", "-wal", "-shm"):
@@ -156,9 +166,16 @@ def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads:
     began = time.perf_counter()
     events = 0
     task = progress.add_task("simulating", total=size_hint(athletes, weeks)) if progress else None
-    with InProcessPipeline(runtime, threads=threads) as live:
+    live = InProcessPipeline(runtime, threads=threads)
+    # The pipeline as the workers run it, states held in memory; snapshots deferred (the in-process
+    # default saves one at every wake-up, for readers of the store: the demo reads the states held)
+    # and all saved when the pipeline stops. Every athlete stays held: no re-fold from a snapshot.
+    states = ResidentStates(capacity=athletes + 16, snapshot_every=SNAPSHOT_EVERY, snapshot_after_s=SNAPSHOT_AFTER_S)
+    context.set_resident(states)
+    with live:
         today = start_at.date()
-        submissions = coached_cohort(athletes, weeks, seed, start, _AdviceReader(store, live.drain)) if coached \
+        reader = _AdviceReader(store, live.drain, _held_states(store, states, runtime.policy))
+        submissions = coached_cohort(athletes, weeks, seed, start, reader) if coached \
             else simulate_cohort(athletes=athletes, weeks=weeks, seed=seed, start=start)
         for submission in submissions:
             if submission.send_at.date() != today:
@@ -175,6 +192,7 @@ def run_demo(*, athletes: int, weeks: int, seed: int, store_path: Path, threads:
         end = clock.now()  # the simulator's last sends may fall after the last week's midnight
         live.tick_all()
         live.drain()
+    states.flush(store, everything=True)  # (the workers' shutdown saved them already; this is a no-op then)
     streams = [pipeline.recommendations(store, a) for a in pipeline.athletes(store)]
     issued = sum(1 for recs in streams for r in recs if isinstance(r, RecommendationIssued))
     result = DemoResult(len(streams), events, issued, time.perf_counter() - began, str(store_path), end,

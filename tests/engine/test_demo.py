@@ -32,16 +32,30 @@ def test_a_simulated_cohort_is_coached_and_live_equals_replay(tmp_path):
     assert summary["timelines"]
 
 
-def test_the_advice_reader_reads_enrolment_and_phase_as_the_full_state_has_them():
-    """The demo decodes two fields of a saved state (the rest is skipped): the same values."""
-    from engine.demo import _advice_view
-    from projections.athlete import encode
 
-    state = AthleteState(athlete_id="ath-1")
-    assert (_advice_view.decode(encode(state)).profile.enrolled, _advice_view.decode(encode(state)).phase.phase) \
-        == (False, "settle")
-    state.profile.enrolled = True
-    state.phase.phase = "return_to_run"
-    view = _advice_view.decode(encode(state))
-    assert (view.profile.enrolled, view.phase.phase) == (True, "return_to_run")
+def test_the_advice_reader_gets_the_state_held_in_memory_or_refolds_a_dropped_one(tmp_path):
+    """The demo defers snapshots, so it reads states from the projector's memory; given an athlete
+    whose state was dropped from memory, it is re-folded from its snapshot and the events after."""
+    from engine.clock import ManualClock
+    from engine.demo import _held_states
+    from engine.ingest import Ingestor
+    from engine.pipeline import ResidentStates, project_athlete
+    from events import NewEvent
+    from events.vocabulary import AthleteEnrolled, Context, PainReported
 
+    at = dt.datetime(2026, 1, 5, 8, tzinfo=dt.timezone.utc)
+    store = SQLiteEventStore(tmp_path / "s.sqlite3", clock=ManualClock(at + dt.timedelta(hours=1)))
+    ingest, policy = Ingestor(store, clock=store.clock), BaselinePolicy()
+    states = ResidentStates(snapshot_every=1000, snapshot_after_s=3600)
+    ingest.append("ath-1", [NewEvent(data=AthleteEnrolled(body_mass_kg=60, time_zone="UTC", pre_injury_weekly_km=30,
+                                                          pre_injury_longest_run_km=12), occurred_at=at)])
+    project_athlete(store, "ath-1", policy, resident=states)
+    ingest.append("ath-1", [NewEvent(data=PainReported(score=3, context=Context.REST), occurred_at=at)])
+    project_athlete(store, "ath-1", policy, resident=states)
+    state_of = _held_states(store, states, policy)
+    held = state_of("ath-1")
+    assert held is not None and held.version == 2 and held.profile.enrolled
+    assert state_of("ath-nobody") is None
+    states.take("ath-1", (0, 0))  # a stale revision: the entry is dropped
+    assert state_of("ath-1") == held
+    store.close()
