@@ -281,9 +281,17 @@ def measurement() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def profile_update() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"type": st.just("athlete.profile_updated"),
+                                  "time_zone": st.sampled_from(ZONES)},
+                                 optional={"body_mass_kg": st.floats(20.5, 300, **finite),
+                                           "pre_injury_weekly_km": st.floats(250, 400, **finite),
+                                           "pre_injury_longest_run_km": st.floats(0.5, 250, **finite)})
+
+
 def other_event() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(
-        measurement(), measurement(), injury(),
+        measurement(), measurement(), injury(), profile_update(),
         st.fixed_dictionaries({"type": st.just("assessment.recorded"), "contributors": st.lists(
             st.sampled_from(["training_load_error", "strength_deficit", "poor_sleep"]), unique=True)},
             optional={"note": note}),
@@ -358,6 +366,9 @@ def request_plan(draw) -> Plan:
                         timezones=st.just(dt.timezone.utc))
     events = [{"occurred_at": draw(when).isoformat(), "event_id": str(uuid.uuid4()), "data": draw(other_event())}
               for _ in range(draw(st.integers(1, 6)))]
+    for event in events:  # a profile changes from the enrolment on, never before it
+        if event["data"]["type"] == "athlete.profile_updated":
+            event["occurred_at"] = T0.isoformat()
     broken_index = draw(st.integers(0, len(events) - 1))
     return Plan(
         athlete=draw(st.integers(0, 11)),
