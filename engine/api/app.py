@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import uuid
@@ -213,6 +214,7 @@ def _tighten_openapi(app: Litestar) -> None:
         for prop in (schema.properties or {}).values():
             _discriminate(prop, tag_of)
         _walk(schema, _overlapping_one_of)
+        _walk(schema, _single_one_of)
 
 
 def _walk(schema: Any, visit) -> None:
@@ -236,6 +238,17 @@ def _overlapping_one_of(schema: Schema) -> None:
              if isinstance(item, Schema)}
     if {"number", "integer"} <= kinds:
         schema.any_of, schema.one_of = schema.one_of, None
+
+
+def _single_one_of(schema: Schema) -> None:
+    """A ``oneOf`` of one schema (an optional field ``float | UnsetType``, left out of a row when
+    not asked for) is that schema."""
+    if schema.one_of and len(schema.one_of) == 1 and isinstance(schema.one_of[0], Schema):
+        only = schema.one_of[0]
+        for field in dataclasses.fields(only):
+            if getattr(schema, field.name) is None and getattr(only, field.name) is not None:
+                setattr(schema, field.name, getattr(only, field.name))
+        schema.one_of = None
 
 
 def _discriminate(prop: Any, tag_of: dict[str, str]) -> None:
