@@ -11,7 +11,8 @@ messages delay work but never change its result.
 **What is durable at the end of a wake-up**: the recommendations it decided and the checkpoint,
 committed in ONE transaction (compare-and-set on the checkpoint row's revision). The state itself
 need not be: with :class:`ResidentStates` a worker keeps it in memory and saves a snapshot only
-every ``snapshot_every`` events or ``snapshot_after_s`` seconds (and on shutdown). Whoever finds the
+every ``snapshot_every`` events, or ``snapshot_after_s`` seconds after the athlete's last unsaved
+change (and on shutdown). Whoever finds the
 checkpoint ahead of its state (a killed worker's athletes, a wake-up that went to another process)
 re-folds from the last snapshot: the fold is deterministic, so it decides the same recommendations
 with the same ids, which the store already holds and does not write again. Nothing is lost (every
@@ -25,7 +26,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 
 import msgspec
@@ -94,7 +95,7 @@ class Resident:
         self.snapshot = snapshot
         """The version of the last snapshot saved (0: none)."""
         self.dirty_since = 0.0
-        """When the state first differed from the saved snapshot (monotonic; 0: it does not)."""
+        """When the state last changed without being saved (monotonic; 0: it is saved)."""
 
 
 class ResidentStates:
@@ -103,7 +104,15 @@ class ResidentStates:
     An entry is used only while the store's checkpoint row is still at the revision this process
     committed (one narrow read per wake-up); otherwise the athlete is reloaded from its snapshot.
     ``snapshot_every=1`` saves the state at every wake-up (no deferral, the in-process default).
-    Wake-ups of one athlete are serialised in this process (striped locks)."""
+    Wake-ups of one athlete are serialised in this process (striped locks).
+
+    Deferring snapshots pays only when an athlete's wake-ups keep coming to this process. When
+    more than ``SHARED`` of the recent wake-ups found their entry outdated (another process
+    committed the athlete: wake-ups are spread over processes), every wake-up saves the state,
+    so the next process reloads a current snapshot instead of re-folding up to N events."""
+
+    SHARED = 0.2
+    WINDOW = 200
 
     def __init__(self, capacity: int = 1000, snapshot_every: int = 64, snapshot_after_s: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -115,6 +124,7 @@ class ResidentStates:
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(64)]
         self.hits = self.misses = 0
+        self._outdated: deque[bool] = deque(maxlen=self.WINDOW)
 
     def hold(self, athlete_id: str) -> threading.Lock:
         return self._stripes[hash(athlete_id) % len(self._stripes)]
@@ -125,9 +135,18 @@ class ResidentStates:
             entry = self._entries.pop(athlete_id, None)
         if entry is not None and durable is not None and (entry.checkpoint, entry.revision) == durable:
             self.hits += 1
+            self._outdated.append(False)
             return entry
         self.misses += 1
+        if entry is not None:
+            self._outdated.append(True)
         return None
+
+    @property
+    def shared(self) -> bool:
+        """Recent wake-ups often found their state outdated (see the class docstring)."""
+        recent = list(self._outdated)
+        return len(recent) >= 20 and sum(recent) > self.SHARED * len(recent)
 
     def put(self, athlete_id: str, entry: Resident) -> None:
         with self._lock:
@@ -136,7 +155,12 @@ class ResidentStates:
                 self._entries.popitem(last=False)
 
     def snapshot_due(self, entry: Resident) -> bool:
-        if entry.snapshot == 0 or entry.state.version - entry.snapshot >= self.snapshot_every:
+        """Every ``snapshot_every`` events, or once the athlete has been quiet for ``snapshot_after_s``
+        with a change unsaved (a busy athlete is bounded by the events, a quiet one by the time);
+        ``snapshot_after_s=0``: at every change."""
+        if self.snapshot_after_s == 0:
+            return True
+        if entry.snapshot == 0 or entry.state.version - entry.snapshot >= self.snapshot_every or self.shared:
             return True
         return bool(entry.dirty_since) and self.clock() - entry.dirty_since >= self.snapshot_after_s
 
@@ -217,9 +241,9 @@ def _run(store: EventStore, athlete_id: str, policy: Policy, horizon: dt.datetim
                 if resident is not None:
                     resident.put(athlete_id, entry)
                 return ProjectionOutcome(athlete_id, 0, state.version, [], attempt)
-            if resident is not None and not entry.dirty_since:
-                entry.dirty_since = resident.clock()
             snapshot = resident is None or resident.snapshot_due(entry)
+            if resident is not None:
+                entry.dirty_since = resident.clock()
             done = _commit(store, athlete_id, entry, recs, snapshot)
             if done.saved:
                 entry.checkpoint, entry.revision = state.version, done.revision

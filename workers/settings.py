@@ -78,9 +78,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     (the checkpoint and recommendations are saved at every wake-up): a worker that lost the state
     in memory re-folds at most this many events plus one wake-up's from the snapshot."""
     snapshot_interval_ms: int = 5_000
-    """STRIDELINE_SNAPSHOT_INTERVAL_MS: and at the latest this long after the state changed (a
-    background thread saves what is due; shutdown saves everything). Readers of the saved state
-    (the API's views) lag the checkpoint by at most this much."""
+    """STRIDELINE_SNAPSHOT_INTERVAL_MS: or once the athlete has been quiet this long with a change
+    unsaved (a background thread saves what is due; shutdown saves everything). Readers of the saved
+    state (the API's views) see a busy athlete at most that many events behind the checkpoint and a
+    quiet one at most this long behind."""
 
     @property
     def sweeper_lease_ms(self) -> int:

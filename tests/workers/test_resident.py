@@ -91,15 +91,16 @@ def test_the_snapshot_is_saved_every_n_events(store, policy, log_day):
     assert versions == [2, 2, 6, 6, 10]
 
 
-def test_a_state_changed_longer_ago_than_the_interval_is_snapshotted_by_the_flush(store, policy, log_day):
-    """Given a deferred change, when the flush runs before T seconds then after, then it saves nothing
-    first and then the state, equal to a from-scratch replay."""
+def test_an_athlete_quiet_for_the_interval_is_snapshotted_by_the_flush(store, policy, log_day):
+    """Given changes 3 s apart left unsaved, when the flush runs 4.9 s after the last one, then 5.1 s
+    after, then it saves nothing first and then the state, equal to a from-scratch replay."""
     clock = FakeMonotonic()
     resident = ResidentStates(snapshot_every=1000, snapshot_after_s=5.0, clock=clock)
     for day in range(3):
         log_day(day)
         project_athlete(store, ATHLETE, policy, resident=resident)
-    clock.now += 4.9
+        clock.now += 3.0
+    clock.now += 1.9
     assert resident.flush(store) == 0 and snapshot_version(store) == 2
     clock.now += 0.2
     assert resident.flush(store) == 1 and snapshot_version(store) == 6
@@ -170,3 +171,17 @@ def test_a_tick_elsewhere_makes_the_state_in_memory_stale_and_it_is_never_saved(
     saved_by_b = store.load_projection(ATHLETE, pipeline.PROJECTION).state
     assert a.flush(store, everything=True) == 0
     assert store.load_projection(ATHLETE, pipeline.PROJECTION).state == saved_by_b
+
+
+def test_wake_ups_spread_over_processes_save_the_state_every_time(store, policy, log_day):
+    """Given two workers taking turns on the athlete (no affinity), when most wake-ups find the
+    state in memory outdated, then each wake-up saves the state, so the other worker reloads a
+    current snapshot instead of re-folding."""
+    a = ResidentStates(snapshot_every=1000, snapshot_after_s=NEVER)
+    b = ResidentStates(snapshot_every=1000, snapshot_after_s=NEVER)
+    for day in range(44):
+        log_day(day)
+        project_athlete(store, ATHLETE, policy, resident=(a, b)[day % 2])
+    assert a.shared and b.shared
+    assert snapshot_version(store) == store.stream_version(ATHLETE)
+    assert pipeline.recommendations(store, ATHLETE) == replay(store, ATHLETE, None, policy)[1]
