@@ -51,6 +51,7 @@ _AT = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
 _MISSING = re.compile(r"^Object missing required field `([A-Za-z0-9_]+)`$")
+_UNKNOWN = re.compile(r"^unknown field `([A-Za-z_][A-Za-z0-9_]*)`$")
 _FIELD_OF_CHECK = [(re.compile(pattern), field) for pattern, field in [
     (r"^unknown IANA time zone", "time_zone"),
     (r"^pre_injury_longest_run_km exceeds", "pre_injury_longest_run_km"),
@@ -71,8 +72,11 @@ def from_msgspec(error: msgspec.ValidationError | msgspec.DecodeError) -> Invali
     reason = reason.replace("Object contains unknown field", "unknown field")
     path = match.group("path") or "$"
     missing = _MISSING.match(reason)
+    unknown = _UNKNOWN.match(reason)
     if missing:  # point at the field itself, not at the object lacking it
         reason, path = f"missing required field `{missing.group(1)}`", f"{path}.{missing.group(1)}"
+    elif unknown:  # at the unexpected field (a name a path can spell), not at the object holding it
+        path = f"{path}.{unknown.group(1)}"
     else:
         for pattern, field in _FIELD_OF_CHECK:
             if pattern.match(reason):

@@ -73,7 +73,7 @@ def test_a_profile_update_dated_before_the_enrolment_is_refused(client, admin, c
     ({"pre_injury_longest_run_km": -3}, "$.events[1].data.pre_injury_longest_run_km", "> 0"),
     ({"pre_injury_weekly_km": 10, "pre_injury_longest_run_km": 15},
      "$.events[1].data.pre_injury_longest_run_km", "exceeds pre_injury_weekly_km"),
-    ({"weight": 60}, "$.events[1].data", "unknown field `weight`"),
+    ({"weight": 60}, "$.events[1].data.weight", "unknown field `weight`"),
 ])
 def test_an_invalid_profile_update_is_422_at_its_field(client, admin, clock, api_store, fields, path, reason):
     """Each invalid update is refused at the exact field (the event at `data` when it names none),

@@ -180,7 +180,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
     ("pain-context", {"type": "pain.reported", "score": 3, "context": "sometimes"},
      ".data.context", "Invalid enum value 'sometimes'"),
     ("pain-unknown-field", {"type": "pain.reported", "score": 3, "context": "rest", "mood": "ok"},
-     ".data", "unknown field `mood`"),
+     ".data.mood", "unknown field `mood`"),
     # lift.logged
     ("lift-negative-load", {**ACCEPTED[8][1], "load_kg": -5}, ".data.load_kg", ">= 0"),
     ("lift-absurd-load", {**ACCEPTED[8][1], "load_kg": 1001}, ".data.load_kg", "<= 1000"),
@@ -446,7 +446,7 @@ def test_timestamp_with_offset_is_kept_as_the_same_instant():
 @pytest.mark.parametrize(
     ("extra", "path", "reason"),
     [
-        ({"weather": "rain"}, "$[1]", "unknown field `weather`"),
+        ({"weather": "rain"}, "$[1].weather", "unknown field `weather`"),
         ({"event_id": "not-a-uuid"}, "$[1].event_id", "Invalid UUID"),
         ({"correlation_id": 7}, "$[1].correlation_id", "Expected `uuid | null`"),
         ({"source": "s" * 65}, "$[1].source", "length <= 64"),
