@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import traceback
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from engine.api.schemas import ErrorBody, ErrorItem
 from events import InvalidEvent
+from events.errors import from_msgspec
 
 log = structlog.get_logger("strideline.api")
 
@@ -42,7 +44,7 @@ class ApiError(Exception):
         self.actual_version = actual_version
 
     @classmethod
-    def one(cls, status: int, reason: str, path: str = "$", location: str = "body", **kw) -> "ApiError":
+    def one(cls, status: int, reason: str, path: str = "$", location: str = "body", **kw) -> ApiError:
         return cls(status, [ErrorItem(path=path, reason=reason, location=location)], **kw)  # type: ignore[arg-type]
 
     def body(self) -> ErrorBody:
@@ -99,7 +101,10 @@ def handle_validation(request: Request, exc: ValidationException) -> Response[Er
         location = source if source in {"path", "query", "header", "body"} else "request"
         key = str(entry.get("key") or "")
         reason = str(entry.get("message") or exc.detail)
-        if location == "body" and key == "data":  # the whole body is missing
+        if location == "body" and key == "data" and reason.startswith("Object "):  # at the body's root
+            root = from_msgspec(msgspec.ValidationError(reason))  # unknown or missing field: at its path
+            path, reason = root.path, root.reason
+        elif location == "body" and key == "data":  # the whole body is missing
             path, reason = "$", "a JSON request body is required"
         else:
             path = key if location in {"path", "query", "header"} else ("$." + key if key else "$")

@@ -83,3 +83,25 @@ def test_a_batch_of_many_broken_events_lists_at_most_a_hundred_errors(client, ad
     listed = r.json()["errors"]
     assert len(listed) == 100 and listed[-1]["reason"] == "201 more errors not listed: fix these first"
     assert listed[98]["path"] == "$.events[98].data.score"
+
+
+def test_a_wrong_field_at_the_root_of_a_small_body_is_named_with_422(client, admin):
+    """Given a key-creation body with a misspelt field, then 422 names the field itself (it is not
+    "a JSON request body is required": a body was sent)."""
+    r = client.post("/v1/admin/keys", json={"nam": "ops", "scopes": ["read"]}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert errors(r) == [("$.nam", "unknown field `nam`")]
+
+
+def test_a_missing_field_at_the_root_of_a_small_body_is_named_with_422(client, admin):
+    """Given a key-creation body without its name, then 422 points at `$.name`."""
+    r = client.post("/v1/admin/keys", json={"scopes": ["read"]}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert errors(r) == [("$.name", "missing required field `name`")]
+
+
+def test_no_body_at_all_is_a_malformed_request(client, admin):
+    """Given a key creation with an empty body, then 400 says a JSON body is required."""
+    r = client.post("/v1/admin/keys", content=b"", headers=admin)
+    assert r.status_code == 400
+    assert errors(r) == [("$", "a JSON request body is required")]
