@@ -45,27 +45,34 @@ def redis_available(url: str = DEFAULT_REDIS) -> bool:
 
 
 class Workers:
-    """``python -m dramatiq workers.actors`` on Redis, as `strideline worker` runs it."""
+    """``python -m dramatiq workers.actors`` on Redis, as `strideline worker` runs it: one group of
+    ``processes``, or with ``shards`` one single-process group per projector shard (each consuming
+    ``projector.<k>``, the notifier and the sweeper queues: an athlete's wake-ups reach one process)."""
 
-    def __init__(self, store_path: Path, redis_url: str, processes: int, threads: int) -> None:
+    def __init__(self, store_path: Path, redis_url: str, processes: int, threads: int, shards: int = 0) -> None:
         import redis
         redis.Redis.from_url(redis_url).flushdb()
         env = dict(os.environ, STRIDELINE_REDIS_URL=redis_url,
                    STRIDELINE_STORE_URL=f"sqlite:///{store_path}", STRIDELINE_LOG_LEVEL="WARNING",
-                   STRIDELINE_SWEEP_INTERVAL_MS="600000", STRIDELINE_TICK_INTERVAL_MS="600000")
-        self.log = open(Path(store_path).with_suffix(".workers.log"), "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes),
-             "--threads", str(threads)], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                   STRIDELINE_SWEEP_INTERVAL_MS="600000", STRIDELINE_TICK_INTERVAL_MS="600000",
+                   STRIDELINE_PROJECTOR_SHARDS=str(shards))
+        self.log = open(Path(store_path).with_suffix(".workers.log"), "w")  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "dramatiq", "workers.actors", "--threads", str(threads)]
+        groups = [command + ["--processes", str(processes)]] if not shards else [
+            command + ["--processes", "1", "--queues", f"projector.{k}", "notify", "sweeper"] for k in range(shards)]
+        self.procs = [subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                      for argv in groups]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
             try:
-                self.proc.wait(30)
+                proc.wait(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                proc.kill()
+                proc.wait()
         self.log.close()
 
 
@@ -138,14 +145,15 @@ def _redis_cpu_s(url: str) -> float:
 class CpuMeter:
     """CPU seconds spent by ingest (this process, less the poller), the workers and Redis."""
 
-    def __init__(self, workers_pid: int, redis_url: str, checkpoints: Checkpoints) -> None:
-        self.workers_pid, self.redis_url, self.checkpoints = workers_pid, redis_url, checkpoints
+    def __init__(self, workers_pids: list[int], redis_url: str, checkpoints: Checkpoints) -> None:
+        self.workers_pids, self.redis_url, self.checkpoints = workers_pids, redis_url, checkpoints
         self.start = self._sample()
 
     def _sample(self) -> dict[str, float]:
         own = os.times()
         return {"ingest": own.user + own.system - self.checkpoints.cpu_s,
-                "workers": _process_cpu_s(self.workers_pid), "redis": _redis_cpu_s(self.redis_url)}
+                "workers": sum(_process_cpu_s(pid) for pid in self.workers_pids),
+                "redis": _redis_cpu_s(self.redis_url)}
 
     def spent(self) -> dict[str, float]:
         end = self._sample()
@@ -154,13 +162,15 @@ class CpuMeter:
         return out
 
 
-def _runtime(store_path: Path, redis_url: str, group_commit: bool):
+def _runtime(store_path: Path, redis_url: str, group_commit: bool, shards: int = 0):
     from engine.ingest import Ingestor
     from engine.store.sqlite import SQLiteEventStore
     from workers.wakeup import make_waker
 
     store = SQLiteEventStore(store_path, group_commit=group_commit)
-    return store, Ingestor(store, wake=make_waker(redis_url))
+    waker = make_waker(redis_url)
+    waker.projector_shards = shards
+    return store, Ingestor(store, wake=waker)
 
 
 def _wait_ready(store_path: Path, ingest, checkpoints: Checkpoints, timeout: float = 120) -> None:
@@ -182,18 +192,18 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duration_s: float,
         processes: int = 2, threads: int = 4, redis_url: str = DEFAULT_REDIS, poll_ms: float = 5.0,
-        group_commit: bool = False, ingest_threads: int = 16, log=print) -> dict:
+        group_commit: bool = False, ingest_threads: int = 16, shards: int = 0, log=print) -> dict:
     store_path = out / f"live-{mode}.sqlite3"
     remove_sqlite(store_path)
-    store, ingest = _runtime(store_path, redis_url, group_commit)
-    workers = Workers(store_path, redis_url, processes, threads)
+    store, ingest = _runtime(store_path, redis_url, group_commit, shards)
+    workers = Workers(store_path, redis_url, processes, threads, shards)
     checkpoints = Checkpoints(store_path, poll_ms)
     checkpoints.start()
     try:
         _wait_ready(store_path, ingest, checkpoints)
         checkpoints.latencies.clear()
         submissions = simulate_cohort(athletes=athletes, weeks=weeks, seed=3, start=START)
-        cpu = CpuMeter(workers.proc.pid, redis_url, checkpoints)
+        cpu = CpuMeter([proc.pid for proc in workers.procs], redis_url, checkpoints)
         sent, began = 0, time.perf_counter()
         if mode == "latency":
             for sub in submissions:
@@ -244,7 +254,8 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
                 "max_ms": round(max(lat, default=float("nan")) * 1000, 1),
                 "cpu_s": spent, "events_per_cpu_s": round(sent / spent["total"]) if spent["total"] else None,
                 "poller_cpu_s": round(checkpoints.cpu_s, 2),
-                "processes": processes, "threads": threads, "poll_ms": poll_ms,
+                "processes": processes if not shards else shards, "shards": shards, "threads": threads,
+                "poll_ms": poll_ms,
                 "ingest_clients": 1 if mode == "latency" else ingest_threads, "group_commit": group_commit}
     finally:
         checkpoints.stopping.set()

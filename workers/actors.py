@@ -80,6 +80,10 @@ def project(athlete_id: str) -> None:
     _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy, resident=context.resident()))
 
 
+for _queue in keys.projector_queues(SETTINGS.projector_shards):  # sharded wake-ups (workers/settings.py)
+    broker.declare_queue(_queue)
+
+
 @dramatiq.actor(queue_name=keys.PROJECTOR_QUEUE, max_retries=20, min_backoff=100, max_backoff=30_000)
 def tick(athlete_id: str) -> None:
     rt = runtime()
@@ -116,7 +120,16 @@ def sweep(chain: str | None = None, link: int = 0) -> None:
         if not leases.advance_chain(chain, link, SETTINGS.sweeper_lease_ms):
             return  # an old or duplicated link: the live chain has moved on
         sweep.send_with_options(args=(chain, link + 1), delay=SETTINGS.sweep_interval_ms)
-    sweep_once(runtime(), waker, tick.send, leases, SETTINGS.tick_interval_ms)
+    sweep_once(runtime(), waker, send_tick, leases, SETTINGS.tick_interval_ms)
+
+
+def send_tick(athlete_id: str) -> None:
+    """A tick to the athlete's projector queue (its shard, when wake-ups are sharded)."""
+    if not SETTINGS.projector_shards:
+        tick.send(athlete_id)
+        return
+    broker.enqueue(dramatiq.Message(queue_name=keys.projector_queue(athlete_id, SETTINGS.projector_shards),
+                                    actor_name=tick.actor_name, args=(athlete_id,), kwargs={}, options={}))
 
 
 def start_sweeper() -> str | None:

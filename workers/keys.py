@@ -6,6 +6,8 @@ Strideline's own keys start with ``strideline:``; dramatiq's broker keys live un
 
 from __future__ import annotations
 
+import zlib
+
 PREFIX = "strideline:"
 
 # -- dramatiq ----------------------------------------------------------------------------------
@@ -15,6 +17,24 @@ PROJECTOR_QUEUE = "projector"
 NOTIFY_QUEUE = "notify"
 SWEEPER_QUEUE = "sweeper"
 QUEUES = (PROJECTOR_QUEUE, NOTIFY_QUEUE, SWEEPER_QUEUE)
+
+
+def projector_queue(athlete_id: str, shards: int) -> str:
+    """The projector queue of ``athlete_id``: ``projector`` (shards 0), else ``projector.<k>`` with k a
+    stable hash of the id (the same in every process), so a worker group consuming only its shard
+    sees all of its athletes' wake-ups and keeps their states in memory (workers/settings.py)."""
+    if not shards:
+        return PROJECTOR_QUEUE
+    return f"{PROJECTOR_QUEUE}.{zlib.crc32(athlete_id.encode()) % shards}"
+
+
+def projector_queues(shards: int) -> tuple[str, ...]:
+    return tuple(f"{PROJECTOR_QUEUE}.{k}" for k in range(shards))
+
+
+def all_queues(shards: int) -> tuple[str, ...]:
+    """Every queue messages may wait in (queue maintenance requeues a dead worker's from each)."""
+    return QUEUES + projector_queues(shards)
 
 
 def dead_letter_queue(queue: str) -> str:

@@ -23,16 +23,16 @@ from dramatiq.common import current_millis, dq_name
 
 from workers import keys
 from workers.connections import is_redis
-from workers.settings import Settings
+from workers.settings import SETTINGS, Settings
 
 log = structlog.get_logger("strideline.workers")
 
 
-def maintain(broker: dramatiq.Broker, queues: tuple[str, ...] = keys.QUEUES) -> None:
+def maintain(broker: dramatiq.Broker, queues: tuple[str, ...] | None = None) -> None:
     """Run dramatiq's maintenance once on each queue and its delay queue (beats our heartbeat too)."""
     dispatch = broker.scripts["dispatch"]  # type: ignore[attr-defined]
     unpack = broker._max_unpack_size()  # type: ignore[attr-defined]
-    for queue in queues:
+    for queue in queues if queues is not None else keys.all_queues(SETTINGS.projector_shards):
         for name in (queue, dq_name(queue)):
             dispatch(keys=[broker.namespace],  # type: ignore[attr-defined]
                      args=["qsize", current_millis(), name, broker.broker_id,  # type: ignore[attr-defined]

@@ -65,6 +65,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """STRIDELINE_DEAD_LETTERS_MAXLEN: approximate bound of the ``strideline:dead_letters`` stream."""
     metrics_port: int = 0
     """STRIDELINE_METRICS_PORT: serve the workers' Prometheus metrics here (0: do not serve)."""
+    projector_shards: int = 0
+    """STRIDELINE_PROJECTOR_SHARDS: 0 (default): one projector queue, any worker takes any athlete.
+    N: wake-ups of an athlete go to ``projector.<crc32(id) % N>``; start one worker group per shard
+    with ``--queues projector.<k> notify sweeper`` so an athlete's wake-ups keep coming to the
+    process that holds its state (a group started without ``--queues`` consumes every shard). Ingest
+    and workers must use the same N."""
     queue_prefetch: int = 64
     """STRIDELINE_QUEUE_PREFETCH: messages each worker process takes from a queue ahead of its
     threads (0: dramatiq's default, twice the threads). dramatiq's Redis consumer sleeps 5 ms or
@@ -108,6 +114,7 @@ def from_env() -> Settings:
         wake_timeout_ms=_int("STRIDELINE_WAKE_TIMEOUT_MS", defaults.wake_timeout_ms),
         dead_letters_maxlen=_int("STRIDELINE_DEAD_LETTERS_MAXLEN", defaults.dead_letters_maxlen),
         metrics_port=_int("STRIDELINE_METRICS_PORT", defaults.metrics_port),
+        projector_shards=_int("STRIDELINE_PROJECTOR_SHARDS", defaults.projector_shards),
         queue_prefetch=_int("STRIDELINE_QUEUE_PREFETCH", defaults.queue_prefetch),
         resident_athletes=max(1, _int("STRIDELINE_RESIDENT_ATHLETES", defaults.resident_athletes)),
         snapshot_every_events=max(1, _int("STRIDELINE_SNAPSHOT_EVERY_EVENTS", defaults.snapshot_every_events)),

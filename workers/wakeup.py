@@ -48,12 +48,13 @@ class Waker:
     def __init__(self, broker: dramatiq.Broker, pending: PendingSet, *,
                  pending_ttl_ms: int = SETTINGS.pending_ttl_ms,
                  notify_pending_ttl_ms: int = SETTINGS.notify_pending_ttl_ms,
-                 pause_s: float = 1.0) -> None:
+                 pause_s: float = 1.0, projector_shards: int = SETTINGS.projector_shards) -> None:
         self.broker = broker
         self.pending = pending
         self.pending_ttl_ms = pending_ttl_ms
         self.notify_pending_ttl_ms = notify_pending_ttl_ms
         self.pause_s = pause_s
+        self.projector_shards = projector_shards
         self._paused_until = 0.0
         self._lock = threading.Lock()
         self.lost = 0
@@ -72,7 +73,9 @@ class Waker:
 
     def project(self, athlete_id: str) -> bool:
         """Wake the projector for ``athlete_id`` unless a recent wake-up is already waiting."""
-        return self._wake(keys.pending_project(athlete_id), self.pending_ttl_ms, PROJECT, (athlete_id,))
+        ref = PROJECT if not self.projector_shards else \
+            ActorRef(keys.projector_queue(athlete_id, self.projector_shards), PROJECT.actor)
+        return self._wake(keys.pending_project(athlete_id), self.pending_ttl_ms, ref, (athlete_id,))
 
     def notify(self, channel: str, athlete_id: str) -> bool:
         """Wake the ``channel`` notifier for ``athlete_id`` unless a delivery is under way."""

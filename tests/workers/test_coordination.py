@@ -137,3 +137,21 @@ def test_ingests_waker_keeps_the_ids_while_redis_is_unreachable():
         assert waker.lost < 20, "one failure per back-off, not one per append"
     finally:
         waker.close()
+
+
+def test_sharded_wake_ups_of_an_athlete_always_go_to_its_shard_queue(client, redis_db):
+    """Given 2 projector shards, when two ingest processes wake athletes, then each athlete's
+    wake-ups wait in projector.<crc32 % 2>, the same queue from every process, none in the shared one."""
+    from workers.connections import bare_broker
+
+    wakers = [Waker(bare_broker(redis_url=redis_db), RedisPending(client), projector_shards=2) for _ in range(2)]
+    athletes = [f"ath-{i}" for i in range(20)]
+    for athlete_id in athletes:
+        assert wakers[0](athlete_id)
+        client.delete(keys.PENDING + keys.pending_project(athlete_id))
+        assert wakers[1](athlete_id)
+    shard_of = {a: keys.projector_queue(a, 2) for a in athletes}
+    assert set(shard_of.values()) == {"projector.0", "projector.1"}
+    for queue in ("projector.0", "projector.1"):
+        assert queued(client, queue) == 2 * sum(1 for q in shard_of.values() if q == queue)
+    assert queued(client, keys.PROJECTOR_QUEUE) == 0
