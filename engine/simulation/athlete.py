@@ -16,14 +16,30 @@ from zoneinfo import ZoneInfo
 from engine.simulation.advice import Advice
 from engine.simulation.logbook import Logbook
 from engine.simulation.profile import (
-    DEFAULT_MIX, LOW_RISK_SITES, AthleteProfile, CohortMix, Habit, enrol_date,
+    DEFAULT_MIX,
+    LOW_RISK_SITES,
+    AthleteProfile,
+    CohortMix,
+    Habit,
+    enrol_date,
 )
 from engine.simulation.tissue import DEFAULT_TISSUE, Tissue, TissueParams
 from engine.simulation.training import Training
 from events.envelope import NewEvent
 from events.vocabulary import (
-    HIGH_RISK_BONE_SITES, AssessmentRecorded, AthleteEnrolled, ClearanceRecorded, ClearanceScope, Context,
-    Contributor, FuellingLogged, InjuryReported, InjuryType, PainReported, SleepLogged,
+    HIGH_RISK_BONE_SITES,
+    AssessmentRecorded,
+    AthleteEnrolled,
+    AthleteProfileUpdated,
+    ClearanceRecorded,
+    ClearanceScope,
+    Context,
+    Contributor,
+    FuellingLogged,
+    InjuryReported,
+    InjuryType,
+    PainReported,
+    SleepLogged,
 )
 
 UTC = dt.timezone.utc
@@ -38,6 +54,8 @@ _PHASE_STATE = {
     "integration": ("weekly_target", "drop_from"),
 }
 _REMEMBER_DAYS = 28
+WEIGH_IN_DAYS = 28
+"""Days between weigh-ins (``athlete.profile_updated`` with the body mass)."""
 
 
 @functools.lru_cache(maxsize=16384)
@@ -75,7 +93,7 @@ class SimulatedAthlete(Training):
         self.enrolled_on = enrol_date(profile, start)
         self.tissue = Tissue(rng, p.injury_type, p.onset_days_before, p.body_mass_kg, p.previous_injuries,
                              p.under_fuels, strong=p.habit is Habit.STRENGTH_DROPPED, params=tissue)
-        self.log = Logbook(rng, p.late_rate, mix.typo_rate, mix.duplicate_rate)
+        self.log = Logbook(rng, p.late_rate, mix.typo_rate, mix.duplicate_rate, key=p.athlete_id)
         self.habit = p.habit
         self.drops_strength = p.drops_strength
         self.injury = (p.injury_type, p.site, p.bone_site)
@@ -248,6 +266,11 @@ class SimulatedAthlete(Training):
         if t.tender():
             self.tender_day = self.n
         self.active_yesterday = False
+        if logging and items and self.n % WEIGH_IN_DAYS == 0:
+            # A monthly weigh-in sent with the morning's logs (never alone: the simulator's random
+            # stream, hence every cohort, stays as it was). The model has no body composition, so
+            # the mass is unchanged; the event exercises `athlete.profile_updated` end to end.
+            items.append((at, AthleteProfileUpdated(body_mass_kg=p.body_mass_kg)))
         if logging and items:
             log.morning(wake + self._ri(3, 25), items)
 

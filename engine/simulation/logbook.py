@@ -18,7 +18,8 @@ import msgspec
 
 from events.envelope import NewEvent
 from events.vocabulary import (
-    EntryAmended, EntryRetracted, Event, LiftLogged, PainReported, RunLogged, SleepLogged,
+    AthleteProfileUpdated, EntryAmended, EntryRetracted, Event, LiftLogged, PainReported, RunLogged,
+    SleepLogged,
 )
 
 UTC = dt.timezone.utc
@@ -31,6 +32,9 @@ _SET = object.__setattr__
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)
 _SAFE = uuid.SafeUUID.unknown
+_OUTSIDE_STREAM = uuid.UUID("6f1c5d2e-3b7a-4c8e-9f10-5a2b7c4d8e01")
+"""Namespace of the ids given without the random stream (weigh-ins): uuid5 of athlete and instant,
+re-stamped as version 4."""
 
 
 def new_id(rng: random.Random) -> uuid.UUID:
@@ -65,10 +69,13 @@ _DUPLICATE_TYPES = (LiftLogged, RunLogged)
 
 class Logbook:
     __slots__ = ("rng", "late_rate", "typo_rate", "duplicate_rate", "origin", "out", "evening",
-                 "carry", "pending", "last_send")
+                 "carry", "pending", "last_send", "key")
 
-    def __init__(self, rng: random.Random, late_rate: float, typo_rate: float, duplicate_rate: float) -> None:
+    def __init__(self, rng: random.Random, late_rate: float, typo_rate: float, duplicate_rate: float,
+                 key: str = "") -> None:
         self.rng = rng
+        self.key = key
+        """The athlete's id: names the events whose ids do not come from the random stream."""
         self.late_rate = late_rate
         self.typo_rate = typo_rate
         self.duplicate_rate = duplicate_rate
@@ -128,6 +135,11 @@ class Logbook:
             if occurred > send:
                 occurred = send
             kind = type(data)
+            if kind is AthleteProfileUpdated:  # a weigh-in: its id leaves the random stream untouched
+                name = uuid.uuid5(_OUTSIDE_STREAM, f"{self.key}/{occurred.isoformat()}")
+                event_id = uuid.UUID(bytes=name.bytes, version=4)  # shaped like every other client id
+                add(NewEvent(data=data, occurred_at=occurred, event_id=event_id, source=SOURCE))
+                continue
             if kind in _TYPO_TYPES:
                 roll = random()
                 if roll < typo_rate:
