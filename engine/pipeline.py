@@ -62,6 +62,25 @@ def load_state(store: EventStore, athlete_id: str) -> tuple[AthleteState, int | 
     return decode(record.state), record.checkpoint
 
 
+def current_state(store: EventStore, athlete_id: str, policy: Policy) -> AthleteState:
+    """The state as of the checkpoint, for readers (the coach's view): the saved snapshot, plus the
+    events that a worker holding the athlete in memory has already committed past it, re-folded
+    here as that worker did (the checkpoint is always at a batch boundary, so the last batch is
+    decided as there). Without resident workers the snapshot is the checkpoint: no extra work.
+    ``policy`` must be the workers' (phases are its decisions); projections do not depend on it."""
+    state, _ = load_state(store, athlete_id)
+    durable = store.projection_checkpoint(athlete_id, PROJECTION)
+    if durable is None or durable[0] <= state.version:
+        return state
+    while state.version < durable[0]:
+        chunk = store.read_stream(athlete_id, state.version + 1, min(READ_CHUNK, durable[0] - state.version))
+        if not chunk:
+            break
+        advance(state, chunk, policy, complete=False)
+    advance(state, (), policy)
+    return state
+
+
 def append_recommendations(store: EventStore, athlete_id: str,
                            recommendations: list[RecommendationEvent]) -> None:
     """Append to the athlete's recommendation stream; ids are deterministic, so this is idempotent."""

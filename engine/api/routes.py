@@ -10,15 +10,15 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
+from engine.advice import advice_in_force, athlete_time_zone
 from engine.api.body import AppendBody, RawAppend
 from engine.api.errors import ApiError, invalid_event
 from engine.api.responses import AUTH_ERRORS, NOT_FOUND, AthleteId
 from engine.api.responses import error_response as _err
-from engine.advice import advice_in_force, athlete_time_zone
 from engine.api.schemas import (
     AdviceInForce,
     AppendRequest,
@@ -35,9 +35,14 @@ from engine.api.series_routes import ROUTES as SERIES_ROUTES
 from engine.api.stream_routes import ROUTES as STREAM_ROUTES
 from engine.api.tenancy_routes import ROUTES as TENANCY_ROUTES
 from engine.keys import ApiKey, LastAdminKey, UnknownKey
-from engine.pipeline import load_state
+from engine.pipeline import current_state
 from engine.runtime import Runtime
-from engine.store.base import AthleteErased, AthleteNotVisible, IdempotencyConflict, VersionConflict
+from engine.store.base import (
+    AthleteErased,
+    AthleteNotVisible,
+    IdempotencyConflict,
+    VersionConflict,
+)
 from engine.views import AthleteView, athlete_view
 from events import InvalidEvent, recommendation_stream
 
@@ -187,7 +192,7 @@ async def get_view(
 
 
 def _view(rt: Runtime, athlete_id: str) -> AthleteView:
-    state, _ = load_state(rt.store, athlete_id)
+    state = current_state(rt.store, athlete_id, rt.policy)  # fresh even while workers defer snapshots
     time_zone = state.profile.time_zone if state.profile.enrolled else athlete_time_zone(rt.store, athlete_id)
     return athlete_view(state, rt.clock.now(), time_zone)
 

@@ -67,7 +67,7 @@ def view(athlete_id: str = typer.Argument(..., help="The athlete's id."),
     if runtime.store.stream_version(athlete_id) == 0:
         Console(stderr=True).print(f"[red]no athlete {athlete_id!r} in the store[/]")
         raise typer.Exit(1)
-    state, _ = pipeline.load_state(runtime.store, athlete_id)
+    state = pipeline.current_state(runtime.store, athlete_id, runtime.policy)
     typer.echo(msgspec.json.format(msgspec.json.encode(athlete_view(state, runtime.clock.now())).decode()))
 
 

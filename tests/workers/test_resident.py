@@ -185,3 +185,20 @@ def test_wake_ups_spread_over_processes_save_the_state_every_time(store, policy,
     assert a.shared and b.shared
     assert snapshot_version(store) == store.stream_version(ATHLETE)
     assert pipeline.recommendations(store, ATHLETE) == replay(store, ATHLETE, None, policy)[1]
+
+
+def test_readers_see_the_checkpoint_while_the_snapshot_waits(store, policy, log_day):
+    """Given a worker holding the athlete with its snapshot deferred, when a reader asks for the
+    current state (the coach's view), then it is the worker's state at the checkpoint, not the
+    older snapshot."""
+    resident = ResidentStates(snapshot_every=1000, snapshot_after_s=NEVER)
+    for day in range(6):
+        log_day(day)
+        project_athlete(store, ATHLETE, policy, resident=resident)
+    held = resident.take(ATHLETE, store.projection_checkpoint(ATHLETE, pipeline.PROJECTION)).state
+
+    current = pipeline.current_state(store, ATHLETE, policy)
+
+    assert snapshot_version(store) < store.stream_version(ATHLETE)
+    assert current.version == store.stream_version(ATHLETE)
+    assert pipeline.encode(current) == pipeline.encode(held)
