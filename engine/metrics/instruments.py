@@ -4,9 +4,10 @@ callers record through. Every labelled counter exists at 0 before its first incr
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -155,15 +156,14 @@ BUILD_INFO.labels(_version()).set(1)
 # -- recording -----------------------------------------------------------------------------------
 
 
-def events_appended(types: Iterable[str], deduplicated: bool, seconds: float) -> None:
-    """Ingest appended one batch (``types``: each event's type tag) in ``seconds``."""
+def events_appended(types: Iterable[str] | Mapping[str, int], deduplicated: bool, seconds: float) -> None:
+    """Ingest appended one batch (``types``: each event's type tag, or how many of each tag) in
+    ``seconds``."""
     APPEND_LATENCY.observe(seconds)
     if deduplicated:
         INGEST_DEDUPLICATED.inc()
         return
-    counts: dict[str, int] = {}
-    for event_type in types:
-        counts[event_type] = counts.get(event_type, 0) + 1
+    counts = types if isinstance(types, Mapping) else collections.Counter(types)
     for event_type, count in counts.items():  # one increment per type in the batch, not per event
         child = _INGESTED_BY_TYPE.get(event_type)
         if child is None:
