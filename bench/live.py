@@ -1,20 +1,23 @@
 """The live pipeline on Redis workers: ingest -> wake-up on Redis -> dramatiq worker processes
 (projector: fold + policy + recommendations + checkpoint) on the same SQLite store.
 
-* ``latency``: submissions paced at ``rate`` events/s (open loop); for each append, the time from
+* ``latency``: submissions offered at ``rate`` events/s by several paced clients (open loop, each
+  pacing its share, one batch per submission as the app sends it); for each append, the time from
   ``Ingestor.append`` returning to the athlete's projection checkpoint reaching the appended version
   (the projector stores recommendations and the checkpoint in one transaction, so that is
   "recommendation stored"). A poller thread reads the narrow checkpoint table every ``poll_ms``
   (default 5 ms; latencies carry +-poll_ms/2); its own CPU time is measured and left out of the
   per-CPU-second figures.
-* ``sustained``: submissions appended as fast as one ingest thread can (per-submission batches),
-  then the time until every checkpoint reaches its stream head: events processed per second.
+* ``sustained``: submissions appended as fast as 16 clients can (per-submission batches), then
+  the time until every checkpoint reaches its stream head: events processed per second.
 
-Every figure is also given per CPU-second: events divided by the CPU time the ingest process
-(less the poller), the worker processes and Redis spent during the run.
+Every figure is also given per CPU-second: events divided by the CPU time the ingest process, the
+worker processes and Redis spent during the run. The harness's own CPU is measured and left out:
+the poller's, the clients' outside ``append`` (pacing, bookkeeping), and the simulator's (the
+submissions are generated before the clock starts).
 
 Everything (ingest, 2 worker processes, Redis, SQLite) shares the machine's 2 cores. The bench uses
-its own Redis database (default ``redis://127.0.0.1:6379/13``), flushed before each run.
+its own Redis database (default ``redis://127.0.0.1:6379/13``; ``python -m bench.live`` uses db 5), flushed before each run.
 """
 
 from __future__ import annotations
@@ -155,9 +158,11 @@ class CpuMeter:
                 "workers": sum(_process_cpu_s(pid) for pid in self.workers_pids),
                 "redis": _redis_cpu_s(self.redis_url)}
 
-    def spent(self) -> dict[str, float]:
+    def spent(self, harness_cpu_s: float = 0.0) -> dict[str, float]:
+        """CPU seconds since the start; ``harness_cpu_s`` (the clients' own) is taken off ingest."""
         end = self._sample()
         out = {k: round(end[k] - self.start[k], 2) for k in end}
+        out["ingest"] = round(out["ingest"] - harness_cpu_s, 2)
         out["total"] = round(sum(out.values()), 2)
         return out
 
@@ -190,9 +195,67 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
 
+def _submissions(athletes: int, weeks: int, events: int) -> list:
+    """The cohort's first submissions (in send order) holding about ``events`` events, generated
+    before the clock starts: the simulator's CPU is the harness's, not ingest's."""
+    taken, count = [], 0
+    for sub in simulate_cohort(athletes=athletes, weeks=weeks, seed=3, start=START):
+        taken.append(sub)
+        count += len(sub.events)
+        if count >= events:
+            break
+    return taken
+
+
+class Client(threading.Thread):
+    """One app client: its athletes' submissions (one batch each, as the app sends a day's logs),
+    paced at ``rate`` events/s (open loop: a late send is not skipped, the next ones are not
+    delayed), or as fast as it can when ``rate`` is 0. Its CPU outside ``append`` (pacing, the
+    latency bookkeeping) is the harness's."""
+
+    def __init__(self, ingest, submissions: list, rate: float, checkpoints: Checkpoints,
+                 began: float, duration_s: float) -> None:
+        super().__init__(daemon=True)
+        self.ingest, self.submissions, self.rate = ingest, submissions, rate
+        self.checkpoints, self.began, self.duration_s = checkpoints, began, duration_s
+        self.sent = 0
+        self.harness_cpu_s = 0.0
+        self.max_late_s = 0.0
+        self.append_s: list[float] = []
+
+    def run(self) -> None:
+        for sub in self.submissions:
+            outside = time.thread_time()
+            if self.rate:
+                due = self.began + self.sent / self.rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    self.max_late_s = max(self.max_late_s, -delay)
+            if time.perf_counter() - self.began >= self.duration_s:
+                self.harness_cpu_s += time.thread_time() - outside
+                return
+            inside = time.thread_time()
+            self.harness_cpu_s += inside - outside
+            called = time.perf_counter()
+            result = self.ingest.append(sub.athlete_id, sub.events)
+            self.append_s.append(time.perf_counter() - called)
+            after = time.thread_time()
+            self.checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
+            self.sent += len(sub.events)
+            self.harness_cpu_s += time.thread_time() - after
+
+
 def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duration_s: float,
         processes: int = 2, threads: int = 4, redis_url: str = DEFAULT_REDIS, poll_ms: float = 5.0,
-        group_commit: bool = False, ingest_threads: int = 16, shards: int = 0, log=print) -> dict:
+        group_commit: bool | None = None, clients: int = 0, shards: int = 2, log=print) -> dict:
+    """``latency``: ``clients`` (default 8) paced clients sharing ``rate`` events/s; ``sustained``:
+    ``clients`` (default 16) as fast as they can. Group commit is on unless ``group_commit=False``
+    (concurrent clients). ``shards`` (default 2, the best configuration measured) single-process
+    worker groups, or with ``shards=0`` one group of ``processes`` sharing one queue."""
+    clients = clients or (8 if mode == "latency" else 16)
+    group_commit = True if group_commit is None else group_commit
     store_path = out / f"live-{mode}.sqlite3"
     remove_sqlite(store_path)
     store, ingest = _runtime(store_path, redis_url, group_commit, shards)
@@ -202,61 +265,48 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
     try:
         _wait_ready(store_path, ingest, checkpoints)
         checkpoints.latencies.clear()
-        submissions = simulate_cohort(athletes=athletes, weeks=weeks, seed=3, start=START)
+        lanes: list[list] = [[] for _ in range(clients)]
+        for sub in _submissions(athletes, weeks, int(rate * duration_s) if rate else 10**9):
+            lanes[hash(sub.athlete_id) % clients].append(sub)  # an athlete belongs to one client
+        lane_events = [sum(len(sub.events) for sub in lane) for lane in lanes]
+        offered = sum(lane_events) / duration_s if rate else None  # each lane spread over the run
+        load_start = os.getloadavg()
         cpu = CpuMeter([proc.pid for proc in workers.procs], redis_url, checkpoints)
-        sent, began = 0, time.perf_counter()
-        if mode == "latency":
-            for sub in submissions:
-                due = began + sent / rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                result = ingest.append(sub.athlete_id, sub.events)
-                checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
-                sent += len(sub.events)
-                if time.perf_counter() - began >= duration_s:
-                    break
-        else:  # as fast as ``ingest_threads`` concurrent clients can append (one lane per athlete)
-            lanes: list[list] = [[] for _ in range(ingest_threads)]
-            for sub in submissions:
-                lanes[hash(sub.athlete_id) % ingest_threads].append(sub)
-            counts = [0] * ingest_threads
-            began = time.perf_counter()
-
-            def lane(index: int) -> None:
-                for sub in lanes[index]:
-                    result = ingest.append(sub.athlete_id, sub.events)
-                    checkpoints.expect(sub.athlete_id, result.last_version, time.perf_counter())
-                    counts[index] += len(sub.events)
-                    if time.perf_counter() - began >= duration_s:
-                        return
-
-            clients = [threading.Thread(target=lane, args=(i,)) for i in range(ingest_threads)]
-            for t in clients:
-                t.start()
-            for t in clients:
-                t.join()
-            sent = sum(counts)
+        began = time.perf_counter()
+        pool = [Client(ingest, lane, events / duration_s if rate else 0.0, checkpoints, began,
+                       duration_s * 1.5 if rate else duration_s)  # a paced run ends with its lanes
+                for lane, events in zip(lanes, lane_events)]
+        for client in pool:
+            client.start()
+        for client in pool:
+            client.join()
+        sent = sum(client.sent for client in pool)
         ingest_s = time.perf_counter() - began
         deadline = time.monotonic() + 600
         while checkpoints.outstanding() and time.monotonic() < deadline:
             time.sleep(0.01)
         done_s = time.perf_counter() - began
-        spent = cpu.spent()
+        harness_s = sum(client.harness_cpu_s for client in pool)
+        spent = cpu.spent(harness_s)
         lat = checkpoints.latencies
-        return {"mode": mode, "offered_events_per_s": rate if mode == "latency" else None,
+        appends = [s for client in pool for s in client.append_s]
+        return {"mode": mode, "offered_events_per_s": round(offered) if rate else None,
                 "events": sent, "ingest_s": round(ingest_s, 2),
-                "ingested_events_per_s": round(sent / ingest_s),
+                "achieved_events_per_s": round(sent / ingest_s),
+                "max_send_late_ms": round(max(c.max_late_s for c in pool) * 1000, 1),
+                "append_call_p50_p99_ms": [round(_percentile(appends, q) * 1000, 1) for q in (0.5, 0.99)],
                 "processed_s": round(done_s, 2), "processed_events_per_s": round(sent / done_s),
                 "appends": len(lat), "unresolved": checkpoints.outstanding(),
                 "p50_ms": round(_percentile(lat, 0.5) * 1000, 1),
                 "p99_ms": round(_percentile(lat, 0.99) * 1000, 1),
                 "max_ms": round(max(lat, default=float("nan")) * 1000, 1),
                 "cpu_s": spent, "events_per_cpu_s": round(sent / spent["total"]) if spent["total"] else None,
-                "poller_cpu_s": round(checkpoints.cpu_s, 2),
+                "worker_cpu_ms_per_event": round(spent["workers"] / sent * 1000, 3) if sent else None,
+                "ingest_cpu_ms_per_event": round(spent["ingest"] / sent * 1000, 3) if sent else None,
+                "harness_cpu_s": {"poller": round(checkpoints.cpu_s, 2), "clients": round(harness_s, 2)},
+                "load_average": {"start": round(load_start[0], 2), "end": round(os.getloadavg()[0], 2)},
                 "processes": processes if not shards else shards, "shards": shards, "threads": threads,
-                "poll_ms": poll_ms,
-                "ingest_clients": 1 if mode == "latency" else ingest_threads, "group_commit": group_commit}
+                "poll_ms": poll_ms, "ingest_clients": clients, "group_commit": group_commit}
     finally:
         checkpoints.stopping.set()
         checkpoints.join()
@@ -264,187 +314,16 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
         store.close()
 
 
-# -- the queue's own cost: dramatiq's Redis broker against a Redis Streams consumer ---------------
-
-
-def queue_cost(redis_url: str = DEFAULT_REDIS, messages: int = 20_000, paced: int = 300,
-               rate: float = 100.0, threads: tuple[int, ...] = (1, 4, 8), prefetch: int = 64) -> dict:
-    """Per-message cost of the queue alone, no-op handlers, one consumer on this machine: enqueue
-    (one round trip per message, as a wake-up is sent), drain a backlog (messages/s and CPU µs per
-    message, the process's and Redis's), and the latency from send to handler at ``rate`` messages/s
-    (an idle-ish queue: dramatiq's consumer polls an empty queue with a growing sleep, a stream
-    consumer blocks in XREADGROUP and is woken by the XADD). dramatiq runs with each number of
-    worker ``threads`` (it prefetches twice that many, and its consumer sleeps 5 ms and more while
-    that many are unacknowledged), and with 4 threads and ``prefetch``; the stream consumer is one thread."""
-    out = {f"dramatiq_{n}_threads": _dramatiq_cost(redis_url, messages, paced, rate, n) for n in threads}
-    out[f"dramatiq_4_threads_prefetch_{prefetch}"] = _dramatiq_cost(redis_url, messages, paced, rate, 4, prefetch)
-    out["streams"] = _streams_cost(redis_url, messages, paced, rate)
-    return out
-
-
-class _Phase:
-    """Wall time and CPU (this process, Redis) of one phase of the queue-cost run."""
-
-    def __init__(self, redis_url: str) -> None:
-        self.redis_url = redis_url
-        own = os.times()
-        self.began, self.cpu, self.redis = time.perf_counter(), own.user + own.system, _redis_cpu_s(redis_url)
-
-    def done(self, count: int) -> dict:
-        own = os.times()
-        wall = time.perf_counter() - self.began
-        cpu = own.user + own.system - self.cpu
-        redis_cpu = _redis_cpu_s(self.redis_url) - self.redis
-        return {"per_s": round(count / wall), "us_per_message": round(wall / count * 1e6, 1),
-                "process_cpu_us": round(cpu / count * 1e6, 1), "redis_cpu_us": round(redis_cpu / count * 1e6, 1)}
-
-
-def _latency(latencies: list[float]) -> dict:
-    return {"p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
-            "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2)}
-
-
-def _dramatiq_cost(redis_url: str, messages: int, paced: int, rate: float, threads: int,
-                   prefetch: int = 0) -> dict:
-    import dramatiq
-    import redis
-    from dramatiq.brokers.redis import RedisBroker
-
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    broker = RedisBroker(client=client, namespace="bench-noop")
-    done = threading.Semaphore(0)
-    latencies: list[float] = []
-
-    @dramatiq.actor(broker=broker, queue_name="noop", max_retries=0)
-    def noop(athlete_id: str, sent: float) -> None:
-        if sent:
-            latencies.append(time.perf_counter() - sent)
-        done.release()
-
-    phase = _Phase(redis_url)
-    for i in range(messages):
-        noop.send(f"ath-{i % 300}", 0.0)
-    out = {"enqueue": phase.done(messages)}
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
-    worker.queue_prefetch = prefetch or worker.queue_prefetch
-    phase = _Phase(redis_url)
-    worker.start()
-    for _ in range(messages):
-        done.acquire()
-    out["drain"] = phase.done(messages)
-    for i in range(paced):
-        noop.send(f"ath-{i % 300}", time.perf_counter())
-        time.sleep(1 / rate)
-    for _ in range(paced):
-        done.acquire()
-    out[f"latency_at_{rate:g}_per_s"] = _latency(latencies)
-    worker.stop()
-    broker.close()
-    return out
-
-
-def _streams_cost(redis_url: str, messages: int, paced: int, rate: float) -> dict:
-    import json
-
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    stream, group = "bench:noop", "workers"
-    client.xgroup_create(stream, group, id="0", mkstream=True)
-    latencies: list[float] = []
-    handled = [0]
-    stop = threading.Event()
-
-    def consume() -> None:  # one consumer: read up to 100, handle each, acknowledge them in one call
-        reader = redis.Redis.from_url(redis_url)
-        while not stop.is_set():
-            reply = reader.xreadgroup(group, "c1", {stream: ">"}, count=100, block=1000)
-            for _, entries in reply:
-                for _, fields in entries:
-                    athlete_id, sent = json.loads(fields[b"m"])
-                    if sent:
-                        latencies.append(time.perf_counter() - sent)
-                handled[0] += len(entries)
-                reader.xack(stream, group, *[entry_id for entry_id, _ in entries])
-        reader.close()
-
-    phase = _Phase(redis_url)
-    for i in range(messages):
-        client.xadd(stream, {"m": json.dumps([f"ath-{i % 300}", 0.0])})
-    out = {"enqueue": phase.done(messages)}
-    phase = _Phase(redis_url)
-    consumer = threading.Thread(target=consume, daemon=True)
-    consumer.start()
-    while handled[0] < messages:
-        time.sleep(0.001)
-    out["drain"] = phase.done(messages)
-    for i in range(paced):
-        client.xadd(stream, {"m": json.dumps([f"ath-{i % 300}", time.perf_counter()])})
-        time.sleep(1 / rate)
-    while handled[0] < messages + paced:
-        time.sleep(0.001)
-    out[f"latency_at_{rate:g}_per_s"] = _latency(latencies)
-    stop.set()
-    consumer.join()
-    client.flushdb()
-    client.close()
-    return out
-
-
-# -- the projector's own cost per wake-up, in one process: state reloaded vs kept in memory --------
-
-
-def wake_up_cost(out: Path, athletes: int = 30, weeks: int = 16) -> dict:
-    """Each submission appended, then projected at once (one wake-up per submission, as live), no
-    broker: the engine's cost of a wake-up with the state loaded, decoded, encoded and saved every
-    time (``resident=None``), and with the state kept in memory (snapshot every 64 events)."""
-    import datetime as dt
-
-    from engine.clock import ManualClock
-    from engine.ingest import Ingestor
-    from engine.pipeline import ResidentStates, project_athlete
-    from engine.policies.base import load_policy
-    from engine.runtime import DEFAULT_POLICY
-    from engine.store.sqlite import SQLiteEventStore
-
-    submissions = list(simulate_cohort(athletes=athletes, weeks=weeks, seed=3, start=START))
-    policy = load_policy(DEFAULT_POLICY)
-    results = {}
-    for name, resident in (("reload", None), ("resident", ResidentStates(snapshot_every=64, snapshot_after_s=1e9))):
-        path = out / f"wake-up-cost-{name}.sqlite3"
-        remove_sqlite(path)
-        clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-        store = SQLiteEventStore(path, clock=clock)  # synchronous=FULL, as the workers run it
-        ingest = Ingestor(store, clock=clock)
-        wall = cpu = 0.0
-        events = 0
-        for sub in submissions:
-            clock.set(max(clock.now(), sub.send_at))
-            ingest.append(sub.athlete_id, sub.events)
-            began, began_cpu = time.perf_counter(), time.process_time()
-            project_athlete(store, sub.athlete_id, policy, resident=resident)
-            wall += time.perf_counter() - began
-            cpu += time.process_time() - began_cpu
-            events += len(sub.events)
-        store.close()
-        results[name] = {"wake_ups": len(submissions), "events": events,
-                         "us_per_wake_up": round(wall / len(submissions) * 1e6),
-                         "cpu_us_per_event": round(cpu / events * 1e6),
-                         "events_per_cpu_s": round(events / cpu)}
-        if resident is not None:
-            results[name]["hits"], results[name]["misses"] = resident.hits, resident.misses
-    return results
-
-
-if __name__ == "__main__":  # python -m bench.live queue-cost [redis url] | wake-up-cost
+if __name__ == "__main__":  # python -m bench.live latency|sustained [rate] [seconds] [shards] [clients]
     import json as _json
-    if sys.argv[1:2] == ["queue-cost"]:
-        print(_json.dumps(queue_cost(*(sys.argv[2:3] or [DEFAULT_REDIS])), indent=2))
-    elif sys.argv[1:2] == ["wake-up-cost"]:
-        from bench.data import OUT
-        OUT.mkdir(parents=True, exist_ok=True)
-        print(_json.dumps(wake_up_cost(OUT), indent=2))
-    else:
-        sys.exit("usage: python -m bench.live queue-cost [redis url] | wake-up-cost")
+
+    from bench.data import OUT
+    if sys.argv[1:2] not in (["latency"], ["sustained"]):
+        sys.exit("usage: python -m bench.live latency|sustained [rate=1000] [seconds=15] [shards=2] [clients]"
+                 " (the parts alone: python -m bench.live_costs)")
+    _args = sys.argv[2:] + ["1000", "15", "2", "0"][len(sys.argv[2:]):]
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(_json.dumps(run(OUT, mode=sys.argv[1], athletes=300, weeks=16, rate=float(_args[0]),
+                          duration_s=float(_args[1]), shards=int(_args[2]), clients=int(_args[3]),
+                          redis_url=os.environ.get("STRIDELINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")),
+                     indent=2))
