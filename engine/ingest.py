@@ -152,11 +152,11 @@ class Ingestor:
             self._enrolments[athlete_id] = stored[0]
         return stored
 
-    def _check_one_enrolment(self, athlete_id: str, batch: list[NewEvent], enrolling: bool) -> dt.datetime:
+    def _check_one_enrolment(self, athlete_id: str, batch: list[NewEvent], kinds: list[type]) -> dt.datetime:
         """Enrolment first and once: a second ``athlete.enrolled`` would silently change the time
         zone, body mass or pre-injury volume under every past decision, so it is refused (a re-sent
         copy of the stored one, same ``event_id``, is a retry and passes). Returns its instant.
-        ``enrolling``: the batch holds an ``athlete.enrolled`` (else there is nothing to compare)."""
+        ``kinds``: each event's data class (only the batch's enrolments are looked at)."""
         stored = self._first_event(athlete_id)
         original = stored[0] if stored and isinstance(stored[0].data, AthleteEnrolled) else None
         if not stored and not isinstance(batch[0].data, AthleteEnrolled):
@@ -164,11 +164,13 @@ class Ingestor:
                 f"athlete {athlete_id!r} has no events yet: the first must be athlete.enrolled",
                 "$[0].data.type",
             )
-        if not enrolling:
+        enrolments = [index for index, kind in enumerate(kinds) if kind is AthleteEnrolled]
+        if not enrolments:
             return stored[0].occurred_at
         errors = []
-        for index, event in enumerate(batch):
-            if not isinstance(event.data, AthleteEnrolled) or (not stored and index == 0):
+        for index in enrolments:
+            event = batch[index]
+            if not stored and index == 0:
                 continue
             if original is not None and event.event_id == original.event_id:
                 continue  # the stored enrolment re-sent (a retry or an offline superset)
@@ -189,16 +191,16 @@ class Ingestor:
         """Rules that need the stream: enrolment first and once; nothing long before the
         enrolment; corrections point at this athlete's log. ``kinds``: each event's data class;
         ``earliest_occurred``: the batch's first occurred_at (rules that cannot fail are skipped)."""
-        present = set(kinds)
-        enrolled_at = self._check_one_enrolment(athlete_id, batch, AthleteEnrolled in present)
+        enrolled_at = self._check_one_enrolment(athlete_id, batch, kinds)
         if earliest_occurred < enrolled_at:  # else no event is before the enrolment
             self._check_before_enrolment(batch, enrolled_at)
-        if EntryAmended not in present and EntryRetracted not in present:
+        corrections = [index for index, kind in enumerate(kinds) if kind is EntryAmended or kind is EntryRetracted]
+        if not corrections:
             return
-        in_batch = {e.event_id: e for e in batch if e.event_id is not None}
-        for index, event in enumerate(batch):
-            if not isinstance(event.data, (EntryAmended, EntryRetracted)):
-                continue
+        wanted = {batch[index].data.target_event_id.int for index in corrections}
+        in_batch = {e.event_id: e for e in batch if e.event_id is not None and e.event_id.int in wanted}
+        for index in corrections:
+            event = batch[index]
             path = f"$[{index}].data.target_event_id"
             target_id = event.data.target_event_id
             target = in_batch.get(target_id)

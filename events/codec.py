@@ -189,6 +189,12 @@ def encode_payload(event: AnyEvent) -> bytes:
     return _payload_encoder.encode(event)
 
 
+def encode_payloads(events: Iterable[NewEvent]) -> list[bytes]:
+    """``encode_payload`` of each event's ``data``, in one comprehension (the append path's form)."""
+    encode = _payload_encoder.encode
+    return [encode(event.data) for event in events]
+
+
 def decode_payload(event_type: str, raw: bytes) -> AnyEvent:
     """Decode a stored payload, upcasting it first when its tag (or, for an amendment, its
     replacement's tag) is an old one."""

@@ -16,17 +16,19 @@ Split from ``sqlite.py`` (the store mixes it in): appends are the hot path, tune
 from __future__ import annotations
 
 import _thread
+import datetime as dt
 import threading
 import uuid
 from collections.abc import Sequence
 
-from engine.clock import to_micros
+from engine.clock import EPOCH, to_micros
 from engine.store import sealing
 from engine.store import session as tenancy_sql
 from engine.store.actor import current_actor
 from engine.store.base import (
     AppendResult,
     IdempotencyConflict,
+    Partition,
     StoredEvent,
     check_expected_version,
     first_repeat,
@@ -34,7 +36,7 @@ from engine.store.base import (
     partition,
 )
 from events import NewEvent
-from events.codec import encode_payload
+from events.codec import encode_payloads
 
 COLUMNS = (
     "position, event_id, stream, version, type, occurred_at, recorded_at, "
@@ -47,6 +49,7 @@ UPSERT_HEAD = (
     "last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at"
 )
 MAX_CACHED_HEADS = 100_000
+ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class SQLiteAppends:
@@ -69,21 +72,22 @@ class SQLiteAppends:
         if not events:
             raise ValueError("append needs at least one event")
         ids = [e.event_id or uuid.uuid4() for e in events]
-        if len(set(ids)) != len(ids):
+        raw_ids = [i.int.to_bytes(16, "big") for i in ids]  # UUID.bytes without its Python frame
+        if len(set(raw_ids)) != len(raw_ids):
             raise IdempotencyConflict(first_repeat(ids), "twice in the same batch")
-        payloads = [encode_payload(e.data) for e in events]
-        occurred = [to_micros(e.occurred_at) for e in events]
+        payloads = encode_payloads(events)
+        occurred = [(e.occurred_at - EPOCH) // ONE_MICROSECOND for e in events]  # to_micros, in C
         actor = current_actor()
         if self.group_commit:
             return self._group_append(
-                _PendingAppend(stream, events, ids, payloads, occurred, expected_version, actor))
+                _PendingAppend(stream, events, ids, payloads, occurred, expected_version, actor, raw_ids))
         conn = self._conn()
         heads: dict[str, tuple] = {}
         with self._write_turn():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = self._append_locked(conn, stream, events, ids, payloads, occurred,
-                                             expected_version, actor, heads=heads)
+                                             expected_version, actor, heads=heads, raw_ids=raw_ids)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -123,40 +127,37 @@ class SQLiteAppends:
     # -- plain append (also the projector's outputs, inside its own transaction) -------------------
 
     def _append_locked(self, conn, stream, events, ids, payloads, occurred, expected_version, actor,
-                       *, heads: dict | None = None):
+                       *, heads: dict | None = None, raw_ids: list[bytes] | None = None):
         """Inside the caller's write transaction. ``heads``, when given, receives the stream's new
-        head for ``_remember_heads`` once the caller has committed."""
+        head for ``_remember_heads`` once the caller has committed; ``raw_ids``: ``ids`` as bytes."""
         key = tenancy_sql.admit(tenancy_sql.SqlSession(conn, "sqlite"), stream, actor,
                                 tenancy_sql.now_iso(self.clock))
-        client_ids = [i.bytes for e, i in zip(events, ids) if e.event_id is not None]
-        existing = {k: sealing.opened_row(k, v, key)
-                    for k, v in _existing(conn, client_ids).items()} if client_ids else {}
-        split = partition(stream, ids, payloads, occurred, existing)
-        if not split.new:
-            return merged(stream, split, [])
-        if len(split.new) != len(events):
-            events, ids, payloads, occurred = (
-                [seq[i] for i in split.new] for seq in (events, ids, payloads, occurred))
+        if raw_ids is None:
+            raw_ids = [i.bytes for i in ids]
+        client_ids = [r for e, r in zip(events, raw_ids) if e.event_id is not None]
+        found = _existing(conn, client_ids) if client_ids else None
+        if found:
+            existing = {k: sealing.opened_row(k, v, key) for k, v in found.items()}
+            split = partition(stream, ids, payloads, occurred, existing)
+            if not split.new:
+                return merged(stream, split, [])
+            if len(split.new) != len(events):
+                events, ids, raw_ids, payloads, occurred = (
+                    [seq[i] for i in split.new] for seq in (events, ids, raw_ids, payloads, occurred))
+        else:
+            split = None
         last_position = self._last_position_checked(conn)
         version, last_recorded = self._head(conn, stream)
-        check_expected_version(stream, expected_version, version, split)
+        check_expected_version(stream, expected_version, version, split or _all_new(len(ids)))
         recorded = batch_instant(to_micros(self.clock.now()), last_recorded)
-        actor_columns = _actor_columns(actor)
-        seal = sealing.sealer(key, stream, len(events))
-        rows, stored = [], []
-        for offset, (event, event_id, payload, occ) in enumerate(zip(events, ids, payloads, occurred), 1):
-            position, v, raw_id = last_position + offset, version + offset, event_id.bytes
-            rows.append((
-                position, raw_id, stream, v, event.data.__struct_config__.tag, occ, recorded,
-                uuid_bytes(event.correlation_id), uuid_bytes(event.causation_id), event.source,
-                seal(raw_id, payload), *actor_columns,
-            ))
-            stored.append(StoredEvent(event_id, v, position))
+        sealed = sealing.seal_batch(key, stream, raw_ids, payloads)
+        rows, stored = _rows(stream, events, ids, raw_ids, occurred, sealed, last_position, version, recorded,
+                             _actor_columns(actor))
         conn.executemany(INSERT, rows)
         conn.execute(UPSERT_HEAD, (stream, stored[-1].version, stored[-1].position, recorded))
         if heads is not None:
             heads[stream] = (stored[-1].version, stored[-1].position, recorded)
-        return merged(stream, split, stored)
+        return merged(stream, split, stored) if split is not None else AppendResult(stream, stored, False)
 
     # -- group commit ------------------------------------------------------------------------------
     #
@@ -222,8 +223,7 @@ class SQLiteAppends:
 
     def _plan_group(self, conn, group: list[_PendingAppend]) -> tuple[list[tuple], dict[str, tuple]]:
         """Judge each batch in order; return the rows to insert and the new heads of the streams."""
-        client_ids = [i.bytes for item in group for e, i in zip(item.events, item.ids)
-                      if e.event_id is not None]
+        client_ids = [r for item in group for e, r in zip(item.events, item.raw_ids) if e.event_id is not None]
         known = _existing(conn, client_ids) if client_ids else {}
         last_position = self._last_position_checked(conn)
         missing = list({item.stream for item in group if item.stream not in self._heads})
@@ -243,36 +243,41 @@ class SQLiteAppends:
         db = tenancy_sql.SqlSession(conn, "sqlite")
         stamp = tenancy_sql.now_iso(self.clock)
         known_athletes = tenancy_sql.Admissions(db, list({sealing.athlete_of(item.stream) for item in group}))
+        group_of_many = len(group) > 1
         for item in group:
             try:
-                stream, events, ids = item.stream, item.events, item.ids
+                stream, events, ids, raw_ids = item.stream, item.events, item.ids, item.raw_ids
                 key = tenancy_sql.admit(db, stream, item.actor, stamp, known_athletes)
-                existing = {i.bytes: sealing.opened_row(i.bytes, known[i.bytes], key)
-                            for e, i in zip(events, ids) if e.event_id is not None and i.bytes in known}
-                split = partition(stream, ids, item.payloads, item.occurred, existing)
-                if not split.new:
-                    item.result = merged(stream, split, [])
-                    continue
+                existing = {r: sealing.opened_row(r, known[r], key)
+                            for e, r in zip(events, raw_ids) if e.event_id is not None and r in known
+                            } if known else None
+                if existing:
+                    split = partition(stream, ids, item.payloads, item.occurred, existing)
+                    if not split.new:
+                        item.result = merged(stream, split, [])
+                        continue
+                    new = split.new
+                else:
+                    split, new = None, None
                 version, last_recorded = heads[stream]
-                check_expected_version(stream, item.expected_version, version, split)
+                check_expected_version(stream, item.expected_version, version, split or _all_new(len(ids)))
                 recorded = batch_instant(now, last_recorded)
-                seal, actor_columns = sealing.sealer(key, stream, len(split.new)), _actor_columns(item.actor)
-                stored = []
-                for offset, i in enumerate(split.new, 1):
-                    event, event_id, occ = events[i], ids[i], item.occurred[i]
-                    position, v, raw_id = last_position + offset, version + offset, event_id.bytes
-                    sealed = seal(raw_id, item.payloads[i])
-                    rows.append((
-                        position, raw_id, stream, v, event.data.__struct_config__.tag, occ, recorded,
-                        uuid_bytes(event.correlation_id), uuid_bytes(event.causation_id), event.source,
-                        sealed, *actor_columns,
-                    ))
-                    stored.append(StoredEvent(event_id, v, position))
-                    known[raw_id] = (stream, v, position, occ, sealed)
+                payloads, occurred = item.payloads, item.occurred
+                if new is not None and len(new) != len(events):
+                    events, ids, raw_ids, payloads, occurred = (
+                        [seq[i] for i in new] for seq in (events, ids, raw_ids, payloads, occurred))
+                sealed = sealing.seal_batch(key, stream, raw_ids, payloads)
+                batch_rows, stored = _rows(stream, events, ids, raw_ids, occurred, sealed, last_position, version,
+                                           recorded, _actor_columns(item.actor))
+                rows += batch_rows
+                if group_of_many:  # a later batch of the group may re-send these ids
+                    for row in batch_rows:
+                        known[row[1]] = (stream, row[3], row[0], row[5], row[10])
                 last_position = stored[-1].position
                 heads[stream] = (stored[-1].version, recorded)
                 changed[stream] = (stored[-1].version, last_position, recorded)
-                item.result = merged(stream, split, stored)
+                item.result = merged(stream, split, stored) if split is not None else AppendResult(
+                    stream, stored, False)
             except Exception as exc:  # this batch only: the others go on
                 item.error = exc
         return rows, changed
@@ -282,11 +287,11 @@ class _PendingAppend:
     """One caller's batch waiting for a group commit, and then its outcome. ``done`` is a lock
     taken at creation: the caller blocks acquiring it until a leader releases it."""
 
-    __slots__ = ("stream", "events", "ids", "payloads", "occurred", "expected_version", "actor", "done",
-                 "lead", "result", "error")
+    __slots__ = ("stream", "events", "ids", "raw_ids", "payloads", "occurred", "expected_version", "actor",
+                 "done", "lead", "result", "error")
 
-    def __init__(self, stream, events, ids, payloads, occurred, expected_version, actor=None) -> None:
-        self.stream, self.events, self.ids, self.actor = stream, events, ids, actor
+    def __init__(self, stream, events, ids, payloads, occurred, expected_version, actor, raw_ids) -> None:
+        self.stream, self.events, self.ids, self.raw_ids, self.actor = stream, events, ids, raw_ids, actor
         self.payloads, self.occurred, self.expected_version = payloads, occurred, expected_version
         self.done = _thread.allocate_lock()
         self.done.acquire()
@@ -299,6 +304,23 @@ class _PendingAppend:
             raise self.error
         assert self.result is not None
         return self.result
+
+
+def _all_new(count: int) -> Partition:
+    """The partition of a batch none of whose ids is stored (``check_expected_version``'s input)."""
+    return Partition({}, list(range(count)))
+
+
+def _rows(stream, events, ids, raw_ids, occurred, sealed, last_position, version, recorded, actor_columns):
+    """The ``events`` rows of one stream's new events, and where each landed (one comprehension each)."""
+    key_id, org_id = actor_columns
+    rows = [
+        (last_position + n, raw_id, stream, version + n, type(event.data).__struct_config__.tag, occ, recorded,
+         None if event.correlation_id is None else event.correlation_id.bytes,
+         None if event.causation_id is None else event.causation_id.bytes, event.source, payload, key_id, org_id)
+        for n, (event, raw_id, occ, payload) in enumerate(zip(events, raw_ids, occurred, sealed), 1)
+    ]
+    return rows, [StoredEvent(event_id, version + n, last_position + n) for n, event_id in enumerate(ids, 1)]
 
 
 def uuid_bytes(value: uuid.UUID | None) -> bytes | None:
