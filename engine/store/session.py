@@ -53,20 +53,23 @@ def data_keys(db: SqlSession, athletes: list[str]) -> dict[str, bytes]:
 
 
 class Admissions:
-    """The ``athletes`` rows and data keys of a group commit's athletes, read in two queries for
-    the whole group (instead of two per batch) inside its transaction; ``admit`` keeps them
-    current as it registers athletes and creates keys."""
+    """The ``athletes`` rows and data keys of a group commit's athletes, read in one query for the
+    whole group (instead of two per batch) inside its transaction; ``admit`` keeps them current as
+    it registers athletes and creates keys. (SQLite only: the join is written for it.)"""
 
     def __init__(self, db: SqlSession, athletes: list[str]) -> None:
-        self.rows: dict[str, tuple | None] = dict.fromkeys(athletes)
+        self.rows: dict[str, tuple | None] = {}
+        self.keys: dict[str, bytes | None] = {}
         for start in range(0, len(athletes), 500):
             chunk = athletes[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for athlete, org_id, erased_at in db.all(
-                    f"SELECT athlete, org_id, erased_at FROM athletes WHERE athlete IN ({marks})", chunk):
-                self.rows[athlete] = (org_id, erased_at)
-        self.keys: dict[str, bytes | None] = dict.fromkeys(athletes)
-        self.keys.update(data_keys(db, athletes))
+            values = ",".join(["(?)"] * len(chunk))
+            for athlete, registered, org_id, erased_at, key in db.all(
+                    f"WITH wanted (athlete) AS (VALUES {values}) "
+                    "SELECT w.athlete, a.athlete IS NOT NULL, a.org_id, a.erased_at, k.key FROM wanted w "
+                    "LEFT JOIN athletes a ON a.athlete = w.athlete LEFT JOIN data_keys k ON k.athlete = w.athlete",
+                    chunk):
+                self.rows[athlete] = (org_id, erased_at) if registered else None
+                self.keys[athlete] = None if key is None else bytes(key)
 
 
 def admit(db: SqlSession, stream: str, actor: Actor | None, now: str, known: Admissions | None = None) -> bytes:

@@ -241,7 +241,8 @@ class SQLiteAppends:
         rows: list[tuple] = []
         changed: dict[str, tuple] = {}
         db = tenancy_sql.SqlSession(conn, "sqlite")
-        stamp = tenancy_sql.now_iso(self.clock)
+        stamp = tenancy_sql.now_iso(self.clock) if any(  # only a new athlete's registration uses it
+            item.actor is not None and item.actor.org_id for item in group) else ""
         known_athletes = tenancy_sql.Admissions(db, list({sealing.athlete_of(item.stream) for item in group}))
         group_of_many = len(group) > 1
         for item in group:
