@@ -50,7 +50,9 @@ def redis_available(url: str = DEFAULT_REDIS) -> bool:
 class Workers:
     """``python -m dramatiq workers.actors`` on Redis, as `strideline worker` runs it: one group of
     ``processes``, or with ``shards`` one single-process group per projector shard (each consuming
-    ``projector.<k>``, the notifier and the sweeper queues: an athlete's wake-ups reach one process)."""
+    ``projector.<k>``, the notifier and the sweeper queues: an athlete's wake-ups reach one process).
+    ``STRIDELINE_BENCH_WORKERS_ROOT`` runs the workers from another checkout (a before/after pair
+    with the same ingest, store format and harness)."""
 
     def __init__(self, store_path: Path, redis_url: str, processes: int, threads: int, shards: int = 0) -> None:
         import redis
@@ -63,7 +65,8 @@ class Workers:
         command = [sys.executable, "-m", "dramatiq", "workers.actors", "--threads", str(threads)]
         groups = [command + ["--processes", str(processes)]] if not shards else [
             command + ["--processes", "1", "--queues", f"projector.{k}", "notify", "sweeper"] for k in range(shards)]
-        self.procs = [subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        root = os.environ.get("STRIDELINE_BENCH_WORKERS_ROOT") or ROOT  # another checkout: before/after
+        self.procs = [subprocess.Popen(argv, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
                       for argv in groups]
 
     def stop(self) -> None:
@@ -305,6 +308,7 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
                 "ingest_cpu_ms_per_event": round(spent["ingest"] / sent * 1000, 3) if sent else None,
                 "harness_cpu_s": {"poller": round(checkpoints.cpu_s, 2), "clients": round(harness_s, 2)},
                 "load_average": {"start": round(load_start[0], 2), "end": round(os.getloadavg()[0], 2)},
+                "workers_from": os.environ.get("STRIDELINE_BENCH_WORKERS_ROOT") or str(ROOT),
                 "processes": processes if not shards else shards, "shards": shards, "threads": threads,
                 "poll_ms": poll_ms, "ingest_clients": clients, "group_commit": group_commit}
     finally:

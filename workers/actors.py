@@ -6,7 +6,8 @@ actor is idempotent: the data is always read from the store.
 * ``project(athlete)``  - engine.pipeline.project_athlete: fold new events onto the state this
   process keeps in memory (or its snapshot), evaluate their decision points, commit recommendations
   (deterministic ids) + checkpoint in one transaction with compare-and-set, the state only when a
-  snapshot is due; then wake the notifiers if there are new recommendations.
+  snapshot is due; then clear the athlete's mark and wake the notifiers (if there are new
+  recommendations) in one Redis round trip, and project again if an append landed before the clear.
 * ``tick(athlete)``     - engine.pipeline.tick_athlete: the same, plus day boundaries up to the horizon.
 * ``notify(channel, athlete)`` - engine.outbox.deliver_pending: deliver the recommendations after the
   channel's checkpoint; retried with exponential backoff; dead-lettered after the maximum, or at
@@ -58,10 +59,14 @@ def wake(athlete_id: str) -> None:
 
 
 def _wake_notifiers(outcome: pipeline.ProjectionOutcome) -> None:
-    if outcome.attempts > 1:  # another worker saved this athlete first: we re-read and redid the fold
-        log.info("projection_raced", athlete_id=outcome.athlete_id, attempts=outcome.attempts)
+    _log_race(outcome)
     if outcome.recommendations:
         waker.notify_all(list(runtime().notifiers), outcome.athlete_id)
+
+
+def _log_race(outcome: pipeline.ProjectionOutcome) -> None:
+    if outcome.attempts > 1:  # another worker saved this athlete first: we re-read and redid the fold
+        log.info("projection_raced", athlete_id=outcome.athlete_id, attempts=outcome.attempts)
 
 
 def _settle(channel: str, athlete_id: str, checkpoint: int) -> None:
@@ -75,9 +80,14 @@ def _settle(channel: str, athlete_id: str, checkpoint: int) -> None:
 @dramatiq.actor(actor_name=PROJECT.actor, queue_name=PROJECT.queue, max_retries=20, min_backoff=100,
                 max_backoff=30_000)
 def project(athlete_id: str) -> None:
-    pending.clear(keys.pending_project(athlete_id))  # before reading: a later append wakes us again
+    """Project, then clear the athlete's mark and wake the notifiers in one Redis round trip; an
+    append that landed before the clear (its wake-up held back by the mark) is projected here."""
     rt = runtime()
-    _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy, resident=context.resident()))
+    outcome = pipeline.project_athlete(rt.store, athlete_id, rt.policy, resident=context.resident())
+    _log_race(outcome)
+    waker.projected(athlete_id, list(rt.notifiers) if outcome.recommendations else [])
+    if rt.store.stream_version(athlete_id) > outcome.checkpoint:  # appended after our read, before the clear
+        _wake_notifiers(pipeline.project_athlete(rt.store, athlete_id, rt.policy, resident=context.resident()))
 
 
 for _queue in keys.projector_queues(SETTINGS.projector_shards):  # sharded wake-ups (workers/settings.py)

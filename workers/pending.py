@@ -100,15 +100,20 @@ class RedisPending:
         return bool(self._mark(keys=[keys.PENDING + key, queue_key, queue_key + ".msgs"],
                                args=[ttl_ms, message_id, data]))
 
-    def mark_and_enqueue_many(self, items: list[tuple[str, int, str, str, str, bytes]]) -> list[bool]:
+    def mark_and_enqueue_many(self, items: list[tuple[str, int, str, str, str, bytes]],
+                              clear: str | None = None) -> list[bool]:
         """:meth:`mark_and_enqueue` for several (key, ttl_ms, namespace, queue, message id, data) in
-        one round trip (a pipeline of the script; each item is atomic on its own)."""
+        one round trip (a pipeline of the script; each item is atomic on its own), after clearing
+        the mark ``clear`` in the same round trip when given."""
         pipe = self.client.pipeline(transaction=False)
+        if clear is not None:
+            pipe.delete(keys.PENDING + clear)
         for key, ttl_ms, namespace, queue, message_id, data in items:
             queue_key = f"{namespace}:{queue}"
             self._mark(keys=[keys.PENDING + key, queue_key, queue_key + ".msgs"],
                        args=[ttl_ms, message_id, data], client=pipe)
-        return [bool(sent) for sent in pipe.execute()]
+        replies = pipe.execute()
+        return [bool(sent) for sent in (replies[1:] if clear is not None else replies)]
 
     def touch(self, key: str, ttl_ms: int) -> None:
         self._touch(keys=[keys.PENDING + key], args=[ttl_ms])

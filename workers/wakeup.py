@@ -86,7 +86,19 @@ class Waker:
         """:meth:`notify` for every channel, in one Redis round trip; returns the wake-ups sent."""
         if not self.atomic or len(channels) < 2:
             return sum(self.notify(channel, athlete_id) for channel in channels)
-        if self.paused:
+        return self._notify_many(channels, athlete_id)
+
+    def projected(self, athlete_id: str, channels: list[str]) -> int:
+        """After a projector wake-up committed: clear the athlete's projector mark and wake the
+        ``channels`` notifiers, in one Redis round trip. Raises if the mark could not be cleared
+        (the caller's wake-up fails and is retried; appends meanwhile were held back by the mark)."""
+        if not self.atomic:
+            self.pending.clear(keys.pending_project(athlete_id))
+            return self.notify_all(channels, athlete_id)
+        return self._notify_many(channels, athlete_id, clear=keys.pending_project(athlete_id))
+
+    def _notify_many(self, channels: list[str], athlete_id: str, clear: str | None = None) -> int:
+        if self.paused and clear is None:
             for _ in channels:
                 self._lost(NOTIFY)
             return 0
@@ -98,10 +110,12 @@ class Waker:
                           self.broker.namespace, NOTIFY.queue,  # type: ignore[attr-defined]
                           message.options["redis_message_id"], message.encode()))
         try:
-            sent = self.pending.mark_and_enqueue_many(items)  # type: ignore[attr-defined]
+            sent = self.pending.mark_and_enqueue_many(items, clear)  # type: ignore[attr-defined]
         except Exception as exc:  # Redis is down: the sweeper finds the outboxes behind
             for channel in channels:
                 self._failed(NOTIFY, (channel, athlete_id), exc)
+            if clear is not None:
+                raise
             return 0
         self._paused_until = 0.0
         return sum(sent)

@@ -36,11 +36,29 @@ def test_many_wake_ups_for_one_athlete_send_one_message(client, redis_db):
 
 
 def test_a_cleared_mark_lets_the_next_wake_up_through(client):
-    """The projector clears the mark before reading, so a later append sends a fresh wake-up."""
+    """The projector clears the mark once it has committed, so a later append sends a fresh wake-up."""
     pending = RedisPending(client)
     assert pending.mark("project:ath-1", 30_000) and not pending.mark("project:ath-1", 30_000)
     pending.clear("project:ath-1")
     assert pending.mark("project:ath-1", 30_000)
+
+
+def test_a_finished_projector_wake_up_clears_its_mark_and_wakes_each_notifier(client, redis_db):
+    """Given a projector wake-up on its way (later appends held back), when it has committed new
+    recommendations, then one call clears its mark and queues one wake-up per notifier channel, and
+    the next append's wake-up goes through."""
+    waker = make_waker(redis_db)
+    assert waker("ath-1") and not waker("ath-1")
+    assert waker.projected("ath-1", ["log", "webhook"]) == 2
+    assert queued(client, keys.NOTIFY_QUEUE) == 2
+    assert waker("ath-1") and queued(client, keys.PROJECTOR_QUEUE) == 2
+
+
+def test_a_projector_wake_up_that_decided_nothing_only_clears_its_mark(client, redis_db):
+    waker = make_waker(redis_db)
+    assert waker("ath-1")
+    assert waker.projected("ath-1", []) == 0 and queued(client, keys.NOTIFY_QUEUE) == 0
+    assert waker("ath-1")
 
 
 def test_a_mark_older_than_its_bound_holds_nothing_back(client):
