@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -68,6 +67,15 @@ def _refuse_times(batch: list[NewEvent], latest: dt.datetime, skew: dt.timedelta
         raise InvalidEvent.every(errors)
 
 
+def _tag_counts(kinds: list[type]) -> dict[str, int]:
+    """How many events of each type tag (a plain loop: ``collections.Counter`` costs more than the
+    counting for the 1-2 events of a typical submission)."""
+    counts: dict[type, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return {kind.__struct_config__.tag: count for kind, count in counts.items()}
+
+
 class Ingestor:
     """Validates and appends one athlete's events; wakes the pipeline after each commit."""
 
@@ -118,8 +126,7 @@ class Ingestor:
         seconds = time.perf_counter() - started
         if result.duplicates:
             kinds = [kind for index, kind in enumerate(kinds) if index not in result.duplicates]
-        metrics.events_appended({kind.__struct_config__.tag: count for kind, count in Counter(kinds).items()},
-                                result.deduplicated, seconds)
+        metrics.events_appended(_tag_counts(kinds), result.deduplicated, seconds)
         self.wake(athlete_id)
         return result
 
