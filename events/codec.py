@@ -32,27 +32,31 @@ _state_encoder = msgspec.msgpack.Encoder()
 
 
 _ENGINE_WRITTEN = (RecommendationIssued, RecommendationWithdrawn)
-_SURELY_SMALL = MAX_EVENT_BYTES // 3
-"""An event whose typed encoding is at most this size is under the limit once decoded too: decoding
-only ever lengthens a number (an int given for a float: ``1`` -> ``1.0``, at most 3 x)."""
+
+
+def _surely_small() -> int:
+    """An event whose typed encoding is at most this size is under the limit once decoded too:
+    decoding only ever lengthens a number (an int given for a float: ``1`` -> ``1.0``, at most 3 x)."""
+    return MAX_EVENT_BYTES // 3
 
 
 def _check_batch(events: Sequence[NewEvent], encoded_sizes: Sequence[int] | None = None) -> list[NewEvent]:
-    """Batch-level rules. ``encoded_sizes``: each event's JSON size as typed input was encoded
-    (``validate_typed``); a size small enough to be conclusive spares encoding the event again."""
+    """Batch-level rules. ``encoded_sizes``: an upper bound of each event's JSON size as typed
+    input was encoded (``validate_typed``); a bound small enough to be conclusive spares encoding
+    the event again."""
     if not events:
         raise InvalidEvent("a batch must hold at least one event")
     if len(events) > MAX_BATCH_EVENTS:
         raise InvalidEvent(f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(events)}")
     errors = []
-    encode = _json_encoder.encode
+    encode, surely_small = _json_encoder.encode, _surely_small()
     for index, event in enumerate(events):
         if isinstance(event.data, _ENGINE_WRITTEN):
             errors.append(InvalidEvent(
                 f"event type {event.data.__struct_config__.tag} is written by the engine, not by clients",
                 f"$[{index}].data.type",
             ))
-        if encoded_sizes is not None and encoded_sizes[index] <= _SURELY_SMALL:
+        if encoded_sizes is not None and encoded_sizes[index] <= surely_small:
             continue
         size = len(encode(event))
         if size > MAX_EVENT_BYTES:
@@ -153,18 +157,22 @@ def validate(events: Iterable[NewEvent | dict[str, Any]]) -> list[NewEvent]:
 
 def validate_typed(events: list[NewEvent]) -> list[NewEvent]:
     """A list of ``NewEvent`` (typed input: the simulator, importers) validated as strictly as JSON,
-    with the JSON API's errors: each event is encoded once (its size is kept for the size rule) and
-    the batch, joined exactly as ``encode_json`` would write it, is decoded as a client's. Both run
-    in msgspec's C code, cheaper than ``validate``'s ``to_builtins`` and ``convert``; a value JSON
-    cannot encode, or a batch over the byte limit, goes through ``validate`` for its errors."""
+    with the JSON API's errors: the batch is encoded to JSON and decoded as a client's, both in
+    msgspec's C code (cheaper than ``validate``'s ``to_builtins`` and ``convert``). The size rule
+    reuses the encoding: a batch small enough bounds every event in it, else each event's slice is
+    found by one scan (``list[Raw]``), so no event is encoded twice. A value JSON cannot encode, or
+    a batch over the byte limit, goes through ``validate`` for its errors."""
     try:
-        parts = [_json_encoder.encode(event) for event in events]
+        raw = _json_encoder.encode(events)
     except (TypeError, ValueError):
         return validate(events)  # its error names the value that cannot be encoded
-    sizes = [len(part) for part in parts]
-    if sum(sizes) + len(parts) + 1 > MAX_BATCH_BYTES:
+    if len(raw) > MAX_BATCH_BYTES:
         return validate(events)
-    return decode_batch(b"[" + b",".join(parts) + b"]", sizes)
+    if len(raw) <= _surely_small():
+        bounds = [len(raw)] * len(events)  # no event is larger than its batch
+    else:
+        bounds = [len(item) for item in _raw_items_decoder.decode(raw)]
+    return decode_batch(raw, bounds)
 
 
 def _to_builtins(index: int, item: Any) -> Any:

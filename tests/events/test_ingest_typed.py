@@ -60,3 +60,23 @@ def test_a_second_enrolment_is_refused_after_the_first_was_remembered(ingestor, 
     again = NewEvent(data=first.data, occurred_at=at, event_id=stored.events[0].event_id)
     assert ingestor.append("ath-1", [again]).deduplicated
     assert store.stream_version("ath-1") == 2
+
+
+@pytest.mark.parametrize("small_events", [0, 40], ids=["after the enrolment", "after 40 small events"])
+def test_an_oversized_typed_event_is_refused_at_its_path_like_a_dict(ingestor, clock, monkeypatch, small_events):
+    """The event size rule holds for typed input (each event measured in the batch's one encoding):
+    the same reason, at the same path, as for the same batch given as dicts."""
+    from events import codec
+
+    monkeypatch.setattr(codec, "MAX_EVENT_BYTES", 512)
+    at = clock.now() - dt.timedelta(hours=1)
+    small = [NewEvent(data=PainReported(score=2, context=Context.REST), occurred_at=at)] * small_events
+    big = NewEvent(data=PainReported(score=3, context=Context.REST, note="n" * 600), occurred_at=at)
+    as_dict = {"occurred_at": at, "data": {"type": "pain.reported", "score": 3, "context": "rest", "note": "n" * 600}}
+    errors = []
+    for batch in ([enrolment(at), *small, big], [enrolment(at), *small, as_dict]):
+        with pytest.raises(InvalidEvent) as refused:
+            ingestor.append("ath-1", batch)
+        errors.append((refused.value.path, refused.value.reason))
+    assert errors[0] == errors[1] == (f"$[{small_events + 1}]", errors[1][1])
+    assert "the limit is 512" in errors[0][1]
