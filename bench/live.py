@@ -154,12 +154,18 @@ class CpuMeter:
     def __init__(self, workers_pids: list[int], redis_url: str, checkpoints: Checkpoints) -> None:
         self.workers_pids, self.redis_url, self.checkpoints = workers_pids, redis_url, checkpoints
         self.start = self._sample()
+        self.commands_start = self.redis_commands()
 
     def _sample(self) -> dict[str, float]:
         own = os.times()
         return {"ingest": own.user + own.system - self.checkpoints.cpu_s,
                 "workers": sum(_process_cpu_s(pid) for pid in self.workers_pids),
                 "redis": _redis_cpu_s(self.redis_url)}
+
+    def redis_commands(self) -> int:
+        """Commands Redis has processed (all clients; a script or a pipeline counts each command)."""
+        import redis
+        return int(redis.Redis.from_url(self.redis_url).info("stats")["total_commands_processed"])
 
     def spent(self, harness_cpu_s: float = 0.0) -> dict[str, float]:
         """CPU seconds since the start; ``harness_cpu_s`` (the clients' own) is taken off ingest."""
@@ -291,6 +297,7 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
         done_s = time.perf_counter() - began
         harness_s = sum(client.harness_cpu_s for client in pool)
         spent = cpu.spent(harness_s)
+        commands = cpu.redis_commands() - cpu.commands_start
         lat = checkpoints.latencies
         appends = [s for client in pool for s in client.append_s]
         return {"mode": mode, "offered_events_per_s": round(offered) if rate else None,
@@ -306,6 +313,7 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
                 "cpu_s": spent, "events_per_cpu_s": round(sent / spent["total"]) if spent["total"] else None,
                 "worker_cpu_ms_per_event": round(spent["workers"] / sent * 1000, 3) if sent else None,
                 "ingest_cpu_ms_per_event": round(spent["ingest"] / sent * 1000, 3) if sent else None,
+                "redis_commands_per_event": round(commands / sent, 2) if sent else None,
                 "harness_cpu_s": {"poller": round(checkpoints.cpu_s, 2), "clients": round(harness_s, 2)},
                 "load_average": {"start": round(load_start[0], 2), "end": round(os.getloadavg()[0], 2)},
                 "workers_from": os.environ.get("STRIDELINE_BENCH_WORKERS_ROOT") or str(ROOT),
