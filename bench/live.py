@@ -10,6 +10,8 @@
   per-CPU-second figures.
 * ``sustained``: submissions appended as fast as 16 clients can (per-submission batches), then
   the time until every checkpoint reaches its stream head: events processed per second.
+* ``ingest``: as ``sustained`` with no workers running (the wake-ups are still sent): what the
+  ingest side alone appends, and its CPU per event.
 
 Every figure is also given per CPU-second: events divided by the CPU time the ingest process, the
 worker processes and Redis spent during the run. The harness's own CPU is measured and left out:
@@ -268,11 +270,12 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
     store_path = out / f"live-{mode}.sqlite3"
     remove_sqlite(store_path)
     store, ingest = _runtime(store_path, redis_url, group_commit, shards)
-    workers = Workers(store_path, redis_url, processes, threads, shards)
+    workers = Workers(store_path, redis_url, processes, threads, shards) if mode != "ingest" else None
     checkpoints = Checkpoints(store_path, poll_ms)
     checkpoints.start()
     try:
-        _wait_ready(store_path, ingest, checkpoints)
+        if workers is not None:
+            _wait_ready(store_path, ingest, checkpoints)
         checkpoints.latencies.clear()
         lanes: list[list] = [[] for _ in range(clients)]
         for sub in _submissions(athletes, weeks, int(rate * duration_s) if rate else 10**9):
@@ -280,7 +283,7 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
         lane_events = [sum(len(sub.events) for sub in lane) for lane in lanes]
         offered = sum(lane_events) / duration_s if rate else None  # each lane spread over the run
         load_start = os.getloadavg()
-        cpu = CpuMeter([proc.pid for proc in workers.procs], redis_url, checkpoints)
+        cpu = CpuMeter([proc.pid for proc in workers.procs] if workers else [], redis_url, checkpoints)
         began = time.perf_counter()
         pool = [Client(ingest, lane, events / duration_s if rate else 0.0, checkpoints, began,
                        duration_s * 1.5 if rate else duration_s)  # a paced run ends with its lanes
@@ -291,6 +294,8 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
             client.join()
         sent = sum(client.sent for client in pool)
         ingest_s = time.perf_counter() - began
+        if workers is None:  # ingest alone: nothing will project them
+            checkpoints.pending.clear()
         deadline = time.monotonic() + 600
         while checkpoints.outstanding() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -322,20 +327,21 @@ def run(out: Path, *, mode: str, athletes: int, weeks: int, rate: float, duratio
     finally:
         checkpoints.stopping.set()
         checkpoints.join()
-        workers.stop()
+        if workers is not None:
+            workers.stop()
         store.close()
 
 
-if __name__ == "__main__":  # python -m bench.live latency|sustained [rate] [seconds] [shards] [clients]
+if __name__ == "__main__":  # python -m bench.live latency|sustained|ingest [rate] [seconds] [shards] [clients]
     import json as _json
 
     from bench.data import OUT
-    if sys.argv[1:2] not in (["latency"], ["sustained"]):
-        sys.exit("usage: python -m bench.live latency|sustained [rate=1000] [seconds=15] [shards=2] [clients]"
+    if sys.argv[1:2] not in (["latency"], ["sustained"], ["ingest"]):
+        sys.exit("usage: python -m bench.live latency|sustained|ingest [rate=1000, 0 = flat out] [seconds=15] [shards=2] [clients]"
                  " (the parts alone: python -m bench.live_costs)")
     _args = sys.argv[2:] + ["1000", "15", "2", "0"][len(sys.argv[2:]):]
     OUT.mkdir(parents=True, exist_ok=True)
-    print(_json.dumps(run(OUT, mode=sys.argv[1], athletes=300, weeks=16, rate=float(_args[0]),
+    print(_json.dumps(run(OUT, mode=sys.argv[1], athletes=300, weeks=16, rate=float(_args[0]) if sys.argv[1] == "latency" else 0.0,
                           duration_s=float(_args[1]), shards=int(_args[2]), clients=int(_args[3]),
                           redis_url=os.environ.get("STRIDELINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")),
                      indent=2))
