@@ -18,7 +18,6 @@ from bench.data import START, remove_sqlite
 from bench.live import DEFAULT_REDIS, _percentile, _redis_cpu_s
 from engine.simulation import simulate_cohort
 
-
 # -- the queue's own cost: dramatiq's Redis broker against a Redis Streams consumer ---------------
 
 
@@ -118,7 +117,7 @@ def _streams_cost(redis_url: str, messages: int, paced: int, rate: float) -> dic
             reply = reader.xreadgroup(group, "c1", {stream: ">"}, count=100, block=1000)
             for _, entries in reply:
                 for _, fields in entries:
-                    athlete_id, sent = json.loads(fields[b"m"])
+                    _athlete_id, sent = json.loads(fields[b"m"])
                     if sent:
                         latencies.append(time.perf_counter() - sent)
                 handled[0] += len(entries)
@@ -170,7 +169,7 @@ def wake_up_cost(out: Path, athletes: int = 30, weeks: int = 16) -> dict:
     for name, resident in (("reload", None), ("resident", ResidentStates(snapshot_every=64, snapshot_after_s=1e9))):
         path = out / f"wake-up-cost-{name}.sqlite3"
         remove_sqlite(path)
-        clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         store = SQLiteEventStore(path, clock=clock)  # synchronous=FULL, as the workers run it
         ingest = Ingestor(store, clock=clock)
         wall = cpu = 0.0
