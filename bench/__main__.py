@@ -78,6 +78,10 @@ def section_appends(args, results: dict) -> None:
         f"x{results['append_single']['ratio']}")
     log(f"  batched append: strideline {sb['events_per_s']:,}/s ({sb['events_per_cpu_s']:,} per CPU-s), "
         f"peer {pb['events_per_s']:,}/s ({pb['events_per_cpu_s']:,} per CPU-s): x{results['append_batched']['ratio']}")
+    remove_sqlite(work / "split.sqlite3")
+    split = appends.cpu_split(str(work / "split.sqlite3"), events)
+    results["append_batched"]["cpu_split_us_per_event"] = split["us_per_event"]
+    log("  batched append, CPU per event (us): " + ", ".join(f"{k} {v}" for k, v in split["us_per_event"].items()))
     singles = {a: [[e] for e in evs] for a, evs in events.items()}
     concurrent = {}
     for label, work_items in (("single-event calls", singles), ("per-submission batches", subs)):
