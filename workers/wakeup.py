@@ -92,7 +92,7 @@ class Waker:
         """After a projector wake-up committed: clear the athlete's projector mark and wake the
         ``channels`` notifiers, in one Redis round trip. Raises if the mark could not be cleared
         (the caller's wake-up fails and is retried; appends meanwhile were held back by the mark)."""
-        if not self.atomic:
+        if not self.atomic or not channels:  # nothing to wake: a plain DEL, no pipeline
             self.pending.clear(keys.pending_project(athlete_id))
             return self.notify_all(channels, athlete_id)
         return self._notify_many(channels, athlete_id, clear=keys.pending_project(athlete_id))
