@@ -18,6 +18,7 @@ record is flushed to disk (and to synchronous standbys, when configured).
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 
@@ -85,6 +86,8 @@ RETURNING last_position
 # same event id sent to two streams at once): the loser retries and then sees the winner's commit.
 _RETRYABLE = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 _ATTEMPTS = 4
+SCRUB_WAIT_S = 10.0
+"""How long an erasure waits for older transactions before rewriting the key table."""
 
 
 def row_to_envelope(row: tuple) -> Envelope:
@@ -394,11 +397,32 @@ class PostgresEventStore:
         self.scrub()
         return result
 
-    def scrub(self) -> bool:
+    def scrub(self, wait_s: float = SCRUB_WAIT_S) -> bool:
+        """Rewrite the key table (and vacuum the projections) once no transaction that began before
+        now is still open in this database: such a transaction may still see a deleted key, and
+        VACUUM keeps what anyone may still see. Waits at most ``wait_s`` for them, and as long for
+        the table's lock (a reader still in a transaction on it holds that); False when either was
+        still held: the key's tuple then lingers until the next vacuum after they end."""
         with self._pool.connection() as conn:
-            conn.execute("VACUUM (FULL) data_keys")  # a small table, rewritten: no page keeps the key
+            deadline = time.monotonic() + wait_s
+            (since,) = conn.execute("SELECT clock_timestamp()").fetchone()
+            while (older := conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                    "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND xact_start < %s", (since,)).fetchone()[0]) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            rewritten = True
+            try:  # a small table, rewritten: no page keeps the key; never blocked for long by a reader
+                conn.execute(f"SET lock_timeout = '{max(100, int(wait_s * 1000))}ms'")
+                conn.execute("VACUUM (FULL) data_keys")
+            except pg_errors.LockNotAvailable:
+                rewritten = False
+                conn.execute("VACUUM data_keys")  # what a reader permits: the dead tuple's space is freed
+            finally:
+                conn.execute("RESET lock_timeout")
             conn.execute("VACUUM projections")
-        return True
+        return older == 0 and rewritten
 
 
 
