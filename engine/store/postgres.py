@@ -335,8 +335,8 @@ class PostgresEventStore:
                         if outputs:
                             appended = self._append_tx(conn, output_stream, list(outputs), ids, client_ids,
                                                        payloads, None, actor)
-                        revision = _move_checkpoint(conn, athlete_id, name, checkpoint, expected_checkpoint,
-                                                    expected_revision)
+                        revision = tenancy_sql.move_checkpoint(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id, name,
+                                                               checkpoint, expected_checkpoint, expected_revision)
                         if revision is None:
                             raise psycopg.Rollback(tx)
                         if state is not None:
@@ -425,20 +425,6 @@ class PostgresEventStore:
         return older == 0 and rewritten
 
 
-
-def _move_checkpoint(conn: psycopg.Connection, athlete_id: str, name: str, checkpoint: int,
-                     expected: int | None, expected_revision: int | None) -> int | None:
-    """Compare-and-set of the checkpoint row (``expected`` None: there must be no row yet; a
-    revision, when given, must match too): the new revision, or None when the row had moved."""
-    if expected is None:
-        row = conn.execute("INSERT INTO checkpoints (name, athlete, checkpoint) VALUES (%s, %s, %s) "
-                           "ON CONFLICT DO NOTHING RETURNING revision", (name, athlete_id, checkpoint)).fetchone()
-    else:
-        row = conn.execute(
-            "UPDATE checkpoints SET checkpoint = %s, revision = revision + 1 WHERE name = %s AND athlete = %s "
-            "AND checkpoint = %s AND (%s::bigint IS NULL OR revision = %s::bigint) RETURNING revision",
-            (checkpoint, name, athlete_id, expected, expected_revision, expected_revision)).fetchone()
-    return None if row is None else row[0]
 
 
 def _keys_for(conn, rows: list[tuple]) -> dict[str, bytes]:

@@ -109,6 +109,20 @@ def projection_key(db: SqlSession, athlete: str) -> tuple[bytes | None, bool]:
     return None, row is not None and row[0] is not None
 
 
+def move_checkpoint(db: SqlSession, athlete: str, name: str, checkpoint: int, expected: int | None,
+                    expected_revision: int | None) -> int | None:
+    """Compare-and-set of the checkpoint row (``expected`` None: there must be no row yet; a
+    revision, when given, must match too): the new revision, or None when the row had moved."""
+    if expected is None:
+        row = db.one("INSERT INTO checkpoints (name, athlete, checkpoint) VALUES (?, ?, ?) "
+                     "ON CONFLICT DO NOTHING RETURNING revision", (name, athlete, checkpoint))
+    else:
+        row = db.one("UPDATE checkpoints SET checkpoint = ?, revision = revision + 1 WHERE name = ? AND athlete = ? "
+                     "AND checkpoint = ? AND (CAST(? AS BIGINT) IS NULL OR revision = CAST(? AS BIGINT)) "
+                     "RETURNING revision", (checkpoint, name, athlete, expected, expected_revision, expected_revision))
+    return None if row is None else row[0]
+
+
 @dataclass(frozen=True)
 class Erasure:
     athlete: str

@@ -253,8 +253,8 @@ class SQLiteEventStore(SQLiteAppends):
                 if outputs:
                     appended = self._append_locked(conn, output_stream, outputs, ids, payloads, occurred,
                                                    None, current_actor(), heads=heads)
-                revision = _move_checkpoint(conn, athlete_id, name, checkpoint, expected_checkpoint,
-                                            expected_revision)
+                revision = tenancy_sql.move_checkpoint(tenancy_sql.SqlSession(conn, "sqlite"), athlete_id, name,
+                                                       checkpoint, expected_checkpoint, expected_revision)
                 if revision is None:
                     conn.execute("ROLLBACK")
                     return ProjectionCommit(False)
@@ -356,20 +356,6 @@ def _create_private(path: str) -> None:
     except FileExistsError:
         pass
 
-
-def _move_checkpoint(conn: sqlite3.Connection, athlete_id: str, name: str, checkpoint: int,
-                     expected: int | None, expected_revision: int | None) -> int | None:
-    """Compare-and-set of the checkpoint row (``expected`` None: there must be no row yet; a
-    revision, when given, must match too): the new revision, or None when the row had moved."""
-    if expected is None:
-        row = conn.execute("INSERT INTO checkpoints (name, athlete, checkpoint) VALUES (?, ?, ?) "
-                           "ON CONFLICT DO NOTHING RETURNING revision", (name, athlete_id, checkpoint)).fetchone()
-    else:
-        row = conn.execute(
-            "UPDATE checkpoints SET checkpoint = ?, revision = revision + 1 WHERE name = ? AND athlete = ? "
-            "AND checkpoint = ? AND (? IS NULL OR revision = ?) RETURNING revision",
-            (checkpoint, name, athlete_id, expected, expected_revision, expected_revision)).fetchone()
-    return None if row is None else row[0]
 
 
 def _open_rows(rows: list[tuple], keys: dict[str, bytes]) -> Iterator[tuple]:
