@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
@@ -16,6 +18,8 @@ import redis
 
 from engine.clock import ManualClock
 from engine.store import SQLiteEventStore
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/ports.py, shared by the suites' support modules
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("STRIDELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

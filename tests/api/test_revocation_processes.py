@@ -4,7 +4,6 @@ cache to expire. Two real `strideline serve` processes on one store, SQLite and 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ import pytest
 
 from engine.keys import KeyStore
 from engine.store.factory import open_store
+from ports import free_port as _free_port
 
 STRIDELINE = str(Path(sys.executable).with_name("strideline"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _status(url: str, key: str | None = None, method: str = "GET") -> int:

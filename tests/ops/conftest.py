@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from prometheus_client import REGISTRY
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ops_support import ROOT, issued_recommendations  # noqa: E402
+from ports import free_port as _free_port
 
 COUNTERS = ("strideline_events_ingested_total", "strideline_recommendations_total",
             "strideline_events_projected_total", "strideline_projection_lag_seconds_count",
@@ -94,12 +94,6 @@ def api_cohort(tmp_path_factory) -> ApiCohort:
     store.close()
     return ApiCohort(result.store_path, result.end, result.events, issued_recommendations(result.store_path), text,
                      content_type, deltas, public.status_code, text_before)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _scrape(port: int, deadline_s: float = 30.0) -> str:

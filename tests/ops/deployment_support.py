@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,14 +22,9 @@ from typing import Any
 import yaml
 
 from ops_support import COMPOSE, OPS, ROOT
+from ports import free_port
 
 WEBHOOK_SECRET = "deployment-test-webhook-secret-32-bytes-or-more"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what: str, check: Callable[[], Any], deadline_s: float = 60.0, every_s: float = 0.2) -> Any:

@@ -33,6 +33,7 @@ from engine.runtime import DEFAULT_POLICY
 from engine.store.sqlite import SQLiteEventStore
 from events.envelope import is_recommendation_stream
 from projections.athlete import AthleteState, decode
+from ports import free_port  # noqa: F401 - re-exported to the suites that import it from here
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "test-webhook-secret"
@@ -236,12 +237,6 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _free_port(candidates: Iterable[int]) -> int:
