@@ -323,11 +323,10 @@ class PostgresEventStore:
         actor = current_actor()
         with self._pool.connection() as conn:
             if state:
-                key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id)
-                if erased:
+                state = tenancy_sql.sealed_projection(tenancy_sql.SqlSession(conn, "postgresql"), athlete_id,
+                                                      name, state)
+                if state is None:
                     return ProjectionCommit(False)  # an erased athlete's state is never written again
-                if key is not None:
-                    state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
             for attempt in range(_ATTEMPTS):
                 try:
                     with conn.transaction() as tx:

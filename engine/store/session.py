@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from engine.store.actor import Actor
 from engine.store.base import AthleteErased, AthleteNotVisible
-from engine.store.sealing import athlete_of, new_data_key
+from engine.store.sealing import athlete_of, new_data_key, projection_aad, seal
 from events.envelope import is_recommendation_stream
 
 
@@ -107,6 +107,15 @@ def projection_key(db: SqlSession, athlete: str) -> tuple[bytes | None, bool]:
         return key, False
     row = db.one("SELECT erased_at FROM athletes WHERE athlete = ?", (athlete,))
     return None, row is not None and row[0] is not None
+
+
+def sealed_projection(db: SqlSession, athlete: str, name: str, state: bytes) -> bytes | None:
+    """A projection state as it is stored: sealed with the athlete's data key (as it is when the
+    athlete has none); None for an erased athlete, whose state is never written again."""
+    key, erased = projection_key(db, athlete)
+    if erased:
+        return None
+    return state if key is None else seal(key, state, projection_aad(athlete, name))
 
 
 def move_checkpoint(db: SqlSession, athlete: str, name: str, checkpoint: int, expected: int | None,

@@ -234,11 +234,9 @@ class SQLiteEventStore(SQLiteAppends):
     ) -> ProjectionCommit:
         conn = self._conn()
         if state:
-            key, erased = tenancy_sql.projection_key(tenancy_sql.SqlSession(conn, "sqlite"), athlete_id)
-            if erased:
+            state = tenancy_sql.sealed_projection(tenancy_sql.SqlSession(conn, "sqlite"), athlete_id, name, state)
+            if state is None:
                 return ProjectionCommit(False)  # an erased athlete's state is never written again
-            if key is not None:
-                state = sealing.seal(key, state, sealing.projection_aad(athlete_id, name))
         if outputs:
             ids = [e.event_id or uuid.uuid4() for e in outputs]
             if len(set(ids)) != len(ids):
